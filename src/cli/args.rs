@@ -1,0 +1,163 @@
+//! The command-line definitions; `--help` is generated from them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::parse_byte_size;
+use crate::format::OutputFormat;
+use crate::lake::TableSpec;
+
+const AFTER_HELP: &str = "\
+Examples:
+  seglake --lake data/lake                      open the REPL on a folder of Parquet tables
+  seglake --lake data/lake sql \"SELECT count(*) FROM transactions\"
+  seglake --lake s3://bucket/lake -f report.sql --output report.parquet
+  seglake functions                             seglake's SQL functions; NAME shows one
+
+Exit codes: 0 success, 1 a statement, table or output failed, 2 bad usage.
+A seglake.toml in the current folder (or --config FILE) can declare the lake, tables and limits.";
+
+/// Customer segmentation and marketing KPIs as plain SQL over Parquet lakes.
+///
+/// Without a command or -c/-f, seglake starts an interactive SQL shell (the REPL).
+#[derive(Debug, Parser)]
+#[command(name = "seglake", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = false)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Run SQL statements and exit (repeatable; runs before -f files)
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    pub commands: Vec<String>,
+
+    /// Run the SQL statements in FILE and exit (repeatable)
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Result format [default: from --output's extension, else table]
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Write the last statement's result to PATH (a file or URL), atomically: a failed run
+    /// leaves no file
+    #[arg(short = 'o', long, global = true, value_name = "PATH")]
+    pub output: Option<String>,
+
+    /// Show at most N rows of a table result; 0 shows all (other formats are never cut)
+    #[arg(long, global = true, value_name = "N", default_value_t = 40)]
+    pub maxrows: usize,
+
+    /// Print results only: no notes on hidden rows or timing
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
+    /// Register every sub-folder and data file of DIR (a path or URL) as a table (repeatable)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub lake: Vec<String>,
+
+    /// Register one table from a file or folder (repeatable)
+    #[arg(long, global = true, value_name = "NAME=PATH", value_parser = parse_table_spec)]
+    pub table: Vec<TableSpec>,
+
+    /// Read settings from FILE instead of ./seglake.toml
+    #[arg(long, global = true, value_name = "FILE", env = "SEGLAKE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Memory limit for queries, e.g. 4G or 512M; beyond it, sorts and joins spill to disk
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_byte_size)]
+    pub memory_limit: Option<usize>,
+
+    /// Folder for spill files [default: the system's temporary folder]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
+
+    /// Partitions plans run with [default: number of cores]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub target_partitions: Option<u16>,
+}
+
+impl GlobalArgs {
+    pub(crate) fn target_partitions(&self) -> Option<usize> {
+        self.target_partitions.map(usize::from)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL statements and exit
+    Sql {
+        /// The statements, separated by ';'
+        #[arg(required = true, value_name = "SQL")]
+        sql: Vec<String>,
+    },
+    /// List seglake's SQL functions, or show one function's documentation
+    Functions {
+        /// A function name (seglake's or DataFusion's)
+        name: Option<String>,
+        /// List DataFusion's built-in functions too
+        #[arg(long)]
+        all: bool,
+    },
+    /// Start the interactive SQL shell (the default without a command)
+    Repl,
+}
+
+fn parse_table_spec(text: &str) -> Result<TableSpec, String> {
+    text.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_anywhere() {
+        let cli = Cli::try_parse_from([
+            "seglake",
+            "--lake",
+            "data",
+            "sql",
+            "SELECT 1",
+            "--format",
+            "csv",
+            "--table",
+            "t=x.parquet",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.format, Some(OutputFormat::Csv));
+        assert_eq!(cli.global.lake, vec!["data".to_string()]);
+        assert_eq!(cli.global.table, vec![TableSpec::new("t", "x.parquet")]);
+        assert!(matches!(cli.command, Some(Command::Sql { .. })));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        let err = Cli::try_parse_from(["seglake", "--memory-limit", "4X"]).unwrap_err();
+        assert!(err.to_string().contains("unknown size unit"), "{err}");
+        let err = Cli::try_parse_from(["seglake", "--table", "nopath"]).unwrap_err();
+        assert!(err.to_string().contains("NAME=PATH"), "{err}");
+        let err = Cli::try_parse_from(["seglake", "--format", "xls"]).unwrap_err();
+        assert!(err.to_string().contains("possible values"), "{err}");
+    }
+
+    #[test]
+    fn memory_limit_sizes() {
+        let cli = Cli::try_parse_from(["seglake", "--memory-limit", "2G"]).unwrap();
+        assert_eq!(cli.global.memory_limit, Some(2 << 30));
+    }
+}

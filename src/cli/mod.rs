@@ -1,0 +1,275 @@
+//! The `seglake` command line: parsing, dispatch, and exit codes.
+//!
+//! Exit codes: 0 success, 1 a statement, table or output failed, 2 bad usage (unknown flag,
+//! bad value, invalid config).
+
+mod args;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use datafusion::error::DataFusionError;
+use datafusion::sql::parser::Statement;
+
+pub use args::{Cli, Command, GlobalArgs};
+
+use crate::config::Settings;
+use crate::error::{Result, SeglakeError, describe};
+use crate::exec::{
+    PrintOptions, outcome_note, parse_statements, run_statement, run_statement_to_file,
+};
+use crate::format::{MaxRows, OutputFormat};
+use crate::functions;
+use crate::{SeglakeBuilder, repl};
+
+/// The origin of statements given on the command line rather than in a file.
+const INLINE_SQL: &str = "";
+
+/// Parses the command line, runs it, and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// A bug must still end in one line, not a backtrace.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{location}: {message} (please report this)");
+    }));
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// A usage error (exit 2) or a failure (exit 1), as one line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let global = &cli.global;
+    if let Some(Command::Functions { name, all }) = &cli.command {
+        // Listing functions needs no lake: a config naming a missing one must not stop it.
+        let ctx = SeglakeBuilder::new().build().await?;
+        return print_functions(&ctx, name.as_deref(), *all);
+    }
+    let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
+    let print = global.print_options()?;
+    let ctx = settings.builder().build().await?;
+
+    let mut sources: Vec<(String, String)> = Vec::new();
+    if let Some(Command::Sql { sql }) = &cli.command {
+        sources.push((INLINE_SQL.into(), sql.join(" ")));
+    }
+    for sql in &cli.commands {
+        sources.push((INLINE_SQL.into(), sql.clone()));
+    }
+    for file in &cli.files {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            SeglakeError::failed(format!("cannot read SQL file '{}': {e}", file.display()))
+        })?;
+        sources.push((file.display().to_string(), text));
+    }
+    if sources.is_empty() {
+        if global.output.is_some() {
+            return Err(SeglakeError::usage(
+                "--output needs statements to run: use `seglake sql`, -c or -f (in the REPL, \\o FILE)",
+            ));
+        }
+        return repl::run(ctx, print).await;
+    }
+    run_scripts(&ctx, &sources, &print, global.output.as_deref()).await
+}
+
+/// Runs every statement of every source in order. Everything is parsed first, so a syntax
+/// error anywhere stops the run before any statement has an effect. With `output`, the last
+/// statement's result is written there and earlier results are printed.
+async fn run_scripts(
+    ctx: &datafusion::prelude::SessionContext,
+    sources: &[(String, String)],
+    print: &PrintOptions,
+    output: Option<&str>,
+) -> Result<()> {
+    let mut statements: Vec<(String, Statement)> = Vec::new();
+    for (origin, text) in sources {
+        let parsed = parse_statements(ctx, text).map_err(|e| {
+            SeglakeError::failed(format!("{}{}", origin_prefix(origin), describe(&e)))
+        })?;
+        statements.extend(parsed.into_iter().map(|s| (origin.clone(), s)));
+    }
+    if statements.is_empty() {
+        return Err(SeglakeError::usage("no SQL statements to run"));
+    }
+    let last = statements.len() - 1;
+    for (index, (origin, statement)) in statements.into_iter().enumerate() {
+        let outcome = match output {
+            Some(location) if index == last => {
+                run_statement_to_file(ctx, statement, print, location).await
+            }
+            _ => {
+                let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                let outcome = run_statement(ctx, statement, print, &mut stdout).await;
+                match stdout.flush() {
+                    Ok(()) => outcome,
+                    Err(e) => Err(e.into()),
+                }
+            }
+        };
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            // A reader that stopped early (`| head`) is not a failure of ours.
+            Err(e) if is_broken_pipe(&e) => return Ok(()),
+            Err(e) => {
+                return Err(SeglakeError::failed(format!(
+                    "{}{}",
+                    origin_prefix(&origin),
+                    describe(&e)
+                )));
+            }
+        };
+        if let Some(note) = outcome_note(&outcome, print) {
+            eprintln!("{note}");
+        }
+    }
+    Ok(())
+}
+
+/// Errors in a file name the file; statements given on the command line need no name.
+fn origin_prefix(origin: &str) -> String {
+    match origin {
+        INLINE_SQL => String::new(),
+        file => format!("{file}: "),
+    }
+}
+
+fn is_broken_pipe(e: &DataFusionError) -> bool {
+    use datafusion::arrow::error::ArrowError;
+    match e {
+        DataFusionError::IoError(io) => io.kind() == std::io::ErrorKind::BrokenPipe,
+        DataFusionError::ArrowError(arrow, _) => {
+            matches!(arrow.as_ref(), ArrowError::IoError(_, io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+        }
+        DataFusionError::Context(_, inner) => is_broken_pipe(inner),
+        _ => false,
+    }
+}
+
+fn print_functions(
+    ctx: &datafusion::prelude::SessionContext,
+    name: Option<&str>,
+    all: bool,
+) -> Result<()> {
+    let entries = functions::catalogue(ctx);
+    let mut stdout = std::io::stdout();
+    let text = match name {
+        Some(name) => {
+            let found = functions::find(&entries, name);
+            if found.is_empty() {
+                let similar = functions::matching(&entries, name);
+                let hint = if similar.is_empty() {
+                    "`seglake functions --all` lists every function".to_string()
+                } else {
+                    let names: Vec<&str> =
+                        similar.iter().take(5).map(|e| e.name.as_str()).collect();
+                    format!("did you mean {}?", names.join(", "))
+                };
+                return Err(SeglakeError::failed(format!(
+                    "no function named '{name}': {hint}"
+                )));
+            }
+            found
+                .iter()
+                .map(|e| e.render())
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        None => {
+            let shown: Vec<&functions::FunctionEntry> =
+                entries.iter().filter(|e| all || e.seglake).collect();
+            let mut text = functions::render_list(&shown);
+            if !all {
+                let builtins = entries.len() - shown.len();
+                text.push_str(&format!(
+                    "({} seglake functions; --all also lists DataFusion's {builtins}; \
+                     `seglake functions NAME` shows one)\n",
+                    shown.len()
+                ));
+            }
+            text
+        }
+    };
+    let _ = stdout.write_all(text.as_bytes());
+    Ok(())
+}
+
+impl GlobalArgs {
+    /// The engine settings given as flags.
+    fn settings(&self) -> Settings {
+        Settings {
+            memory_limit: self.memory_limit,
+            temp_dir: self.temp_dir.clone(),
+            target_partitions: self.target_partitions(),
+            lakes: self.lake.clone(),
+            tables: self.table.clone(),
+        }
+    }
+
+    /// The result format: `--format`, else told by `--output`'s extension, else a table.
+    fn print_options(&self) -> Result<PrintOptions> {
+        let format = match (self.format, &self.output) {
+            (Some(format), _) => format,
+            (None, Some(output)) => OutputFormat::from_file_name(output).ok_or_else(|| {
+                SeglakeError::usage(format!(
+                    "cannot tell the format of --output '{output}' from its extension: \
+                     add --format (table, csv, tsv, json, ndjson or parquet)"
+                ))
+            })?,
+            (None, None) => OutputFormat::Table,
+        };
+        if format.is_binary() && self.output.is_none() && std::io::stdout().is_terminal() {
+            return Err(SeglakeError::usage(
+                "parquet output is not for a terminal: add --output FILE.parquet",
+            ));
+        }
+        Ok(PrintOptions {
+            format,
+            max_rows: MaxRows::from_count(self.maxrows),
+            quiet: self.quiet,
+            timing: false,
+        })
+    }
+}

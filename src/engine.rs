@@ -1,0 +1,166 @@
+//! The one place a seglake [`SessionContext`] is made: the CLI, the REPL, the saved-query
+//! runner, the tests and embedding applications all get theirs from [`SeglakeBuilder`].
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::lake::{self, TableSpec};
+use crate::storage::LakeStoreRegistry;
+
+/// Builds a ready [`SessionContext`]: seglake's functions registered, lake tables registered,
+/// memory and spilling limits set, `information_schema` on.
+///
+/// ```no_run
+/// # async fn demo() -> datafusion::error::Result<()> {
+/// use seglake::SeglakeBuilder;
+///
+/// let ctx = SeglakeBuilder::new()
+///     .memory_limit(4 << 30)
+///     .lake("data/lake")
+///     .build()
+///     .await?;
+/// ctx.sql("SELECT count(*) FROM transactions").await?.show().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct SeglakeBuilder {
+    memory_limit: Option<usize>,
+    temp_dir: Option<PathBuf>,
+    target_partitions: Option<usize>,
+    lakes: Vec<String>,
+    tables: Vec<TableSpec>,
+    scalar_udfs: Vec<ScalarUDF>,
+    aggregate_udfs: Vec<AggregateUDF>,
+    window_udfs: Vec<WindowUDF>,
+}
+
+impl SeglakeBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Caps the memory queries may use, in bytes; operators that can spill to disk do so
+    /// beyond it. Unlimited by default.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Where spill files go; the system's temporary folder by default.
+    pub fn temp_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.temp_dir = Some(dir.into());
+        self
+    }
+
+    /// How many partitions plans run with; the number of cores by default.
+    pub fn target_partitions(mut self, partitions: usize) -> Self {
+        self.target_partitions = Some(partitions);
+        self
+    }
+
+    /// Registers every sub-folder and data file of a lake folder (a path or URL) as a table.
+    pub fn lake(mut self, location: impl Into<String>) -> Self {
+        self.lakes.push(location.into());
+        self
+    }
+
+    /// Registers one table; it replaces a lake table of the same name.
+    pub fn table(mut self, spec: TableSpec) -> Self {
+        self.tables.push(spec);
+        self
+    }
+
+    /// Adds a scalar function of the caller's beside seglake's.
+    pub fn udf(mut self, udf: ScalarUDF) -> Self {
+        self.scalar_udfs.push(udf);
+        self
+    }
+
+    /// Adds an aggregate function of the caller's beside seglake's.
+    pub fn udaf(mut self, udaf: AggregateUDF) -> Self {
+        self.aggregate_udfs.push(udaf);
+        self
+    }
+
+    /// Adds a window function of the caller's beside seglake's.
+    pub fn udwf(mut self, udwf: WindowUDF) -> Self {
+        self.window_udfs.push(udwf);
+        self
+    }
+
+    /// Makes the session.
+    ///
+    /// # Errors
+    /// When the temporary folder cannot be created, or a lake or table cannot be registered
+    /// (missing, unreadable, or of an unknown format); the message names it.
+    pub async fn build(self) -> Result<SessionContext> {
+        let partitions = self.target_partitions.unwrap_or_else(default_partitions);
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(partitions);
+
+        let mut runtime =
+            RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(LakeStoreRegistry::new()));
+        if let Some(limit) = self.memory_limit {
+            // FairSpillPool shares the limit between spilling operators instead of letting the
+            // first one take it all; TrackConsumersPool names the top consumers in OOM errors.
+            let top = NonZeroUsize::new(5).unwrap_or(NonZeroUsize::MIN);
+            runtime = runtime.with_memory_pool(Arc::new(TrackConsumersPool::new(
+                FairSpillPool::new(limit),
+                top,
+            )));
+        }
+        if let Some(dir) = &self.temp_dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                DataFusionError::Configuration(format!(
+                    "cannot create temporary folder '{}': {e}",
+                    dir.display()
+                ))
+            })?;
+            runtime = runtime.with_temp_file_path(dir);
+        }
+
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+
+        seglake_udfs::register_all(&ctx)?;
+        for udf in self.scalar_udfs {
+            ctx.register_udf(udf);
+        }
+        for udaf in self.aggregate_udfs {
+            ctx.register_udaf(udaf);
+        }
+        for udwf in self.window_udfs {
+            ctx.register_udwf(udwf);
+        }
+
+        for location in &self.lakes {
+            for spec in lake::discover_lake(&ctx, location).await? {
+                lake::register_table(&ctx, &spec).await?;
+            }
+        }
+        for spec in &self.tables {
+            ctx.deregister_table(spec.name.as_str())?;
+            lake::register_table(&ctx, spec).await?;
+        }
+        Ok(ctx)
+    }
+}
+
+fn default_partitions() -> usize {
+    std::thread::available_parallelism()
+        .map(NonZeroUsize::get)
+        .unwrap_or(1)
+}

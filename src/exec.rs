@@ -1,0 +1,274 @@
+//! Running SQL text: split into statements, plan, execute, and stream each result to an output.
+//! Shared by `seglake sql`, `-c`, `-f`, the REPL and the tests.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::{DFParserBuilder, Statement};
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
+
+use crate::format::{MaxRows, OutputFormat, WriteSummary, write_stream};
+use crate::output::PendingOutput;
+
+/// Splits SQL text into statements with the session's SQL dialect.
+///
+/// # Errors
+/// A syntax error, with its line and column.
+pub fn parse_statements(ctx: &SessionContext, sql: &str) -> Result<VecDeque<Statement>> {
+    let dialect_name = ctx.state().config().options().sql_parser.dialect;
+    let dialect = dialect_from_str(dialect_name).ok_or_else(|| {
+        DataFusionError::Configuration(format!("unsupported SQL dialect {dialect_name}"))
+    })?;
+    DFParserBuilder::new(sql)
+        .with_dialect(dialect.as_ref())
+        .build()?
+        .parse_statements()
+}
+
+/// Plans and starts one statement; DDL takes effect here and yields an empty stream.
+///
+/// # Errors
+/// Planning errors (unknown table or column, type mismatch) and errors starting execution.
+pub async fn execute_statement(
+    ctx: &SessionContext,
+    statement: Statement,
+) -> Result<SendableRecordBatchStream> {
+    let plan = ctx.state().statement_to_plan(statement).await?;
+    ctx.execute_logical_plan(plan).await?.execute_stream().await
+}
+
+/// How results are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct PrintOptions {
+    pub format: OutputFormat,
+    pub max_rows: MaxRows,
+    /// No notes (rows hidden, timing) on stderr.
+    pub quiet: bool,
+    /// Print the row count and time after each result.
+    pub timing: bool,
+}
+
+impl Default for PrintOptions {
+    fn default() -> Self {
+        Self {
+            format: OutputFormat::Table,
+            max_rows: MaxRows::Limited(40),
+            quiet: false,
+            timing: false,
+        }
+    }
+}
+
+/// What one statement did.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementOutcome {
+    /// False for statements without a result (CREATE VIEW, SET, ...).
+    pub has_result: bool,
+    pub summary: WriteSummary,
+    pub elapsed: Duration,
+}
+
+/// Runs one statement and writes its result, if it has one, to `out`.
+///
+/// # Errors
+/// The statement's error, or a failure writing the result.
+pub async fn run_statement(
+    ctx: &SessionContext,
+    statement: Statement,
+    options: &PrintOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<StatementOutcome> {
+    let start = Instant::now();
+    let stream = execute_statement(ctx, statement).await?;
+    if stream.schema().fields().is_empty() {
+        // DDL: drain the (empty) stream so the statement completes.
+        write_stream(
+            stream,
+            OutputFormat::Csv,
+            MaxRows::Unlimited,
+            &mut std::io::sink(),
+        )
+        .await?;
+        return Ok(StatementOutcome {
+            has_result: false,
+            summary: WriteSummary::default(),
+            elapsed: start.elapsed(),
+        });
+    }
+    let max_rows = if options.format == OutputFormat::Table {
+        options.max_rows
+    } else {
+        MaxRows::Unlimited
+    };
+    let summary = write_stream(stream, options.format, max_rows, out).await?;
+    Ok(StatementOutcome {
+        has_result: true,
+        summary,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Runs one statement and writes its result atomically to `location` (a path or URL).
+///
+/// # Errors
+/// The statement's error or a failure writing; the target is then left untouched.
+pub async fn run_statement_to_file(
+    ctx: &SessionContext,
+    statement: Statement,
+    options: &PrintOptions,
+    location: &str,
+) -> Result<StatementOutcome> {
+    let mut pending = PendingOutput::create(location)?;
+    let options = PrintOptions {
+        max_rows: MaxRows::Unlimited,
+        ..*options
+    };
+    let mut buffered = std::io::BufWriter::new(pending.file());
+    let outcome = run_statement(ctx, statement, &options, &mut buffered).await?;
+    buffered.flush()?;
+    drop(buffered);
+    pending.commit(ctx).await?;
+    Ok(outcome)
+}
+
+/// The note printed after a result: rows, what was hidden, and the time when asked for.
+pub fn outcome_note(outcome: &StatementOutcome, options: &PrintOptions) -> Option<String> {
+    if options.quiet || !outcome.has_result {
+        return None;
+    }
+    let rows = outcome.summary.rows;
+    let plural = if rows == 1 { "row" } else { "rows" };
+    let hidden = outcome.summary.hidden();
+    let mut note = String::new();
+    if hidden > 0 {
+        note = format!(
+            "{rows} {plural}; {} shown, {hidden} hidden (see all with --maxrows 0 or \\maxrows 0)",
+            outcome.summary.shown
+        );
+    } else if options.timing {
+        note = format!("{rows} {plural}");
+    }
+    if options.timing {
+        note.push_str(&format!(" in {:.3} s", outcome.elapsed.as_secs_f64()));
+    }
+    (!note.is_empty()).then_some(note)
+}
+
+/// True when `text` ends with a `;` outside quotes and comments: the REPL then runs it.
+pub fn statement_complete(text: &str) -> bool {
+    let mut last_significant = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                // A quoted literal or identifier; doubled quotes stay inside it.
+                let mut closed = false;
+                while let Some(q) = chars.next() {
+                    if q == c {
+                        if chars.peek() == Some(&c) {
+                            chars.next();
+                        } else {
+                            closed = true;
+                            break;
+                        }
+                    }
+                }
+                if !closed {
+                    return false;
+                }
+                last_significant = Some(c);
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                let mut closed = false;
+                for n in chars.by_ref() {
+                    if prev == '*' && n == '/' {
+                        closed = true;
+                        break;
+                    }
+                    prev = n;
+                }
+                if !closed {
+                    return false;
+                }
+            }
+            c if c.is_whitespace() => {}
+            c => last_significant = Some(c),
+        }
+    }
+    last_significant == Some(';')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_statements_end_with_a_semicolon_outside_quotes() {
+        assert!(statement_complete("SELECT 1;"));
+        assert!(statement_complete("SELECT 1;  -- done\n"));
+        assert!(statement_complete("SELECT ';'\nFROM t;"));
+        assert!(statement_complete("SELECT 'it''s';"));
+        assert!(!statement_complete("SELECT 1"));
+        assert!(!statement_complete("SELECT ';"));
+        assert!(!statement_complete("SELECT 1 -- ;"));
+        assert!(!statement_complete("SELECT 1 /* ; */"));
+        assert!(!statement_complete("SELECT 1; /* open"));
+        assert!(!statement_complete(""));
+    }
+
+    #[test]
+    fn statements_are_split() {
+        let ctx = SessionContext::new();
+        let statements = parse_statements(&ctx, "SELECT 1; SELECT ';' AS x;").unwrap();
+        assert_eq!(statements.len(), 2);
+        let err = parse_statements(&ctx, "SELEC 1").unwrap_err();
+        assert!(
+            crate::error::describe(&err).contains("Line: 1, Column: 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn notes_say_what_was_hidden() {
+        let outcome = StatementOutcome {
+            has_result: true,
+            summary: WriteSummary {
+                rows: 100,
+                shown: 40,
+            },
+            elapsed: Duration::from_millis(1500),
+        };
+        let options = PrintOptions::default();
+        assert_eq!(
+            outcome_note(&outcome, &options).unwrap(),
+            "100 rows; 40 shown, 60 hidden (see all with --maxrows 0 or \\maxrows 0)"
+        );
+        let timed = PrintOptions {
+            timing: true,
+            ..options
+        };
+        let all = StatementOutcome {
+            summary: WriteSummary { rows: 1, shown: 1 },
+            ..outcome
+        };
+        assert_eq!(outcome_note(&all, &timed).unwrap(), "1 row in 1.500 s");
+        let quiet = PrintOptions {
+            quiet: true,
+            ..timed
+        };
+        assert_eq!(outcome_note(&all, &quiet), None);
+    }
+}

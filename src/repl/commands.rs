@@ -1,0 +1,252 @@
+//! The REPL's backslash commands. Each command is one entry of [`COMMANDS`]: its name, its
+//! arguments, a line of help and a parser; `\?`, completion and the README's table all come
+//! from that list.
+
+use std::path::PathBuf;
+
+use crate::format::OutputFormat;
+
+/// A parsed backslash command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    ListTables,
+    DescribeTable(String),
+    ListFunctions(Option<String>),
+    FunctionHelp(String),
+    Timing(Option<bool>),
+    Format(OutputFormat),
+    MaxRows(usize),
+    Output(Option<String>),
+    Include(PathBuf),
+    Help,
+    Quit,
+}
+
+/// One command's definition.
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub args: &'static str,
+    pub help: &'static str,
+    parse: fn(Option<&str>) -> Result<Command, String>,
+}
+
+/// Every backslash command, in the order `\?` shows them.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "\\d",
+        args: "[TABLE]",
+        help: "list tables, or the columns and types of TABLE",
+        parse: parse_describe,
+    },
+    CommandSpec {
+        name: "\\df",
+        args: "[PATTERN]",
+        help: "list seglake's functions, or every function whose name matches PATTERN",
+        parse: parse_functions,
+    },
+    CommandSpec {
+        name: "\\h",
+        args: "NAME",
+        help: "show a function's documentation with an example",
+        parse: parse_function_help,
+    },
+    CommandSpec {
+        name: "\\timing",
+        args: "[on|off]",
+        help: "show the row count and time after each result (toggles without argument)",
+        parse: parse_timing,
+    },
+    CommandSpec {
+        name: "\\format",
+        args: "FORMAT",
+        help: "set the result format: table, csv, tsv, json, ndjson or parquet",
+        parse: parse_format,
+    },
+    CommandSpec {
+        name: "\\maxrows",
+        args: "N",
+        help: "show at most N rows of a table result (0 shows all)",
+        parse: parse_max_rows,
+    },
+    CommandSpec {
+        name: "\\o",
+        args: "[FILE]",
+        help: "write each following result to FILE, replacing it; without FILE, back to the screen",
+        parse: parse_output,
+    },
+    CommandSpec {
+        name: "\\i",
+        args: "FILE",
+        help: "run the statements in FILE",
+        parse: parse_include,
+    },
+    CommandSpec {
+        name: "\\?",
+        args: "",
+        help: "show this help",
+        parse: |_| Ok(Command::Help),
+    },
+    CommandSpec {
+        name: "\\q",
+        args: "",
+        help: "quit (Ctrl-D also quits; Ctrl-C cancels the running query)",
+        parse: |_| Ok(Command::Quit),
+    },
+];
+
+/// Parses a line starting with `\`.
+///
+/// # Errors
+/// An unknown command, or a bad argument; the message says what was expected.
+pub fn parse(line: &str) -> Result<Command, String> {
+    let line = line.trim().trim_end_matches(';').trim_end();
+    let (name, arg) = match line.split_once(char::is_whitespace) {
+        Some((name, arg)) => (name, Some(arg.trim()).filter(|a| !a.is_empty())),
+        None => (line, None),
+    };
+    let spec = COMMANDS
+        .iter()
+        .find(|spec| spec.name == name)
+        .ok_or_else(|| format!("unknown command {name}: \\? lists the commands"))?;
+    (spec.parse)(arg).map_err(|msg| format!("{} {}: {msg}", spec.name, spec.args))
+}
+
+/// The text `\?` prints.
+pub fn help_text() -> String {
+    let width = COMMANDS
+        .iter()
+        .map(|c| c.name.len() + c.args.len() + 1)
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("Commands:\n");
+    for spec in COMMANDS {
+        let usage = format!("{} {}", spec.name, spec.args);
+        out.push_str(&format!("  {usage:width$}  {}\n", spec.help));
+    }
+    out.push_str("\nSQL statements end with ';' and may span lines.\n");
+    out
+}
+
+fn parse_describe(arg: Option<&str>) -> Result<Command, String> {
+    Ok(arg.map_or(Command::ListTables, |t| {
+        Command::DescribeTable(t.to_string())
+    }))
+}
+
+fn parse_functions(arg: Option<&str>) -> Result<Command, String> {
+    Ok(Command::ListFunctions(arg.map(str::to_string)))
+}
+
+fn parse_function_help(arg: Option<&str>) -> Result<Command, String> {
+    arg.map(|name| Command::FunctionHelp(name.to_string()))
+        .ok_or_else(|| "expected a function name, e.g. \\h date_trunc".to_string())
+}
+
+fn parse_timing(arg: Option<&str>) -> Result<Command, String> {
+    match arg.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(Command::Timing(None)),
+        Some("on") => Ok(Command::Timing(Some(true))),
+        Some("off") => Ok(Command::Timing(Some(false))),
+        Some(other) => Err(format!("expected on or off, got '{other}'")),
+    }
+}
+
+fn parse_format(arg: Option<&str>) -> Result<Command, String> {
+    let arg = arg.ok_or("expected a format: table, csv, tsv, json, ndjson or parquet")?;
+    arg.parse().map(Command::Format)
+}
+
+fn parse_max_rows(arg: Option<&str>) -> Result<Command, String> {
+    let arg = arg.ok_or("expected a number of rows")?;
+    arg.parse()
+        .map(Command::MaxRows)
+        .map_err(|_| format!("expected a number of rows, got '{arg}'"))
+}
+
+fn parse_output(arg: Option<&str>) -> Result<Command, String> {
+    Ok(Command::Output(arg.map(str::to_string)))
+}
+
+fn parse_include(arg: Option<&str>) -> Result<Command, String> {
+    arg.map(|file| Command::Include(PathBuf::from(file)))
+        .ok_or_else(|| "expected a file name".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe() {
+        assert_eq!(parse("\\d"), Ok(Command::ListTables));
+        assert_eq!(
+            parse("\\d  orders "),
+            Ok(Command::DescribeTable("orders".into()))
+        );
+    }
+
+    #[test]
+    fn functions() {
+        assert_eq!(parse("\\df"), Ok(Command::ListFunctions(None)));
+        assert_eq!(
+            parse("\\df rfm*"),
+            Ok(Command::ListFunctions(Some("rfm*".into())))
+        );
+    }
+
+    #[test]
+    fn function_help_needs_a_name() {
+        assert_eq!(parse("\\h abs"), Ok(Command::FunctionHelp("abs".into())));
+        assert!(
+            parse("\\h")
+                .unwrap_err()
+                .contains("expected a function name")
+        );
+    }
+
+    #[test]
+    fn timing() {
+        assert_eq!(parse("\\timing"), Ok(Command::Timing(None)));
+        assert_eq!(parse("\\timing OFF"), Ok(Command::Timing(Some(false))));
+        assert!(parse("\\timing maybe").unwrap_err().contains("'maybe'"));
+    }
+
+    #[test]
+    fn format() {
+        assert_eq!(
+            parse("\\format csv"),
+            Ok(Command::Format(OutputFormat::Csv))
+        );
+        let err = parse("\\format xls").unwrap_err();
+        assert!(
+            err.starts_with("\\format FORMAT: unknown format 'xls'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn max_rows() {
+        assert_eq!(parse("\\maxrows 0"), Ok(Command::MaxRows(0)));
+        assert!(parse("\\maxrows many").unwrap_err().contains("'many'"));
+    }
+
+    #[test]
+    fn output_and_include() {
+        assert_eq!(
+            parse("\\o out.csv"),
+            Ok(Command::Output(Some("out.csv".into())))
+        );
+        assert_eq!(parse("\\o"), Ok(Command::Output(None)));
+        assert_eq!(parse("\\i q.sql"), Ok(Command::Include("q.sql".into())));
+        assert!(parse("\\i").is_err());
+    }
+
+    #[test]
+    fn help_quit_and_unknown() {
+        assert_eq!(parse("\\?"), Ok(Command::Help));
+        assert_eq!(parse("\\q;"), Ok(Command::Quit));
+        assert!(parse("\\x").unwrap_err().contains("\\? lists the commands"));
+        let help = help_text();
+        assert!(COMMANDS.iter().all(|c| help.contains(c.name)));
+    }
+}

@@ -1,0 +1,384 @@
+//! The interactive SQL shell.
+//!
+//! On a terminal it edits with rustyline (history, completion, highlighting, multi-line
+//! statements); with piped input it reads statements from stdin without prompts, so scripts
+//! and tests drive the same loop.
+
+pub mod commands;
+mod describe;
+pub mod helper;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use rustyline::error::ReadlineError;
+use rustyline::history::FileHistory;
+use rustyline::{Config, Editor};
+
+use crate::error::{Result, SeglakeError, describe as describe_error};
+use crate::exec::{
+    PrintOptions, outcome_note, parse_statements, run_statement, run_statement_to_file,
+};
+use crate::format::{MaxRows, OutputFormat, write_batches};
+use crate::functions;
+use commands::Command;
+use helper::{CompletionWords, ReplHelper, is_quit_word};
+
+const PROMPT: &str = "seglake> ";
+const CONTINUATION: &str = "     ..> ";
+
+/// Where the REPL keeps its history: `$SEGLAKE_HISTORY`, or the user's data folder.
+pub fn history_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SEGLAKE_HISTORY") {
+        return Some(PathBuf::from(path));
+    }
+    dirs::data_dir().map(|dir| dir.join("seglake").join("history.txt"))
+}
+
+/// Runs the REPL until `\q`, `quit` or end of input.
+///
+/// # Errors
+/// With piped input, a failure of any statement (all statements still run), so
+/// `seglake < script.sql` exits non-zero when part of the script failed.
+pub async fn run(ctx: SessionContext, print: PrintOptions) -> Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let words = Arc::new(RwLock::new(CompletionWords::load(&ctx).await));
+    let mut input = if interactive {
+        Input::terminal(Arc::clone(&words), std::io::stdout().is_terminal())?
+    } else {
+        Input::Piped(std::io::stdin().lock().lines())
+    };
+    let mut repl = Repl {
+        ctx,
+        print,
+        output: None,
+        words,
+        interactive,
+        failures: 0,
+    };
+    if interactive && !print.quiet {
+        println!(
+            "seglake {} on DataFusion: SQL ends with ';', \\? for help, \\q to quit.",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+
+    let mut buffer = String::new();
+    loop {
+        let prompt = if buffer.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
+        let line = match input.read(prompt) {
+            Read::Line(line) => line,
+            Read::Interrupted => {
+                buffer.clear();
+                continue;
+            }
+            Read::Eof => break,
+        };
+        if buffer.is_empty() && line.trim_start().starts_with('\\') {
+            input.remember(line.trim());
+            if repl.command(line.trim()).await == Flow::Quit {
+                break;
+            }
+            continue;
+        }
+        if buffer.is_empty() && line.trim().is_empty() {
+            continue;
+        }
+        buffer.push_str(&line);
+        buffer.push('\n');
+        if is_quit_word(&buffer) {
+            input.remember(buffer.trim());
+            break;
+        }
+        if crate::exec::statement_complete(&buffer) {
+            input.remember(buffer.trim_end());
+            let text = std::mem::take(&mut buffer);
+            repl.run_text(&text).await;
+        }
+    }
+    // Piped input may end without a final ';'.
+    if !buffer.trim().is_empty() && !is_quit_word(&buffer) {
+        repl.run_text(&buffer).await;
+    }
+    input.save_history();
+    if !repl.interactive && repl.failures > 0 {
+        let plural = if repl.failures == 1 { "" } else { "s" };
+        return Err(SeglakeError::failed(format!(
+            "{} statement{plural} failed",
+            repl.failures
+        )));
+    }
+    Ok(())
+}
+
+enum Input {
+    Terminal {
+        editor: Box<Editor<ReplHelper, FileHistory>>,
+        history: Option<PathBuf>,
+    },
+    Piped(std::io::Lines<std::io::StdinLock<'static>>),
+}
+
+enum Read {
+    Line(String),
+    Interrupted,
+    Eof,
+}
+
+impl Input {
+    fn terminal(words: Arc<RwLock<CompletionWords>>, color: bool) -> Result<Self> {
+        let config = Config::builder()
+            .auto_add_history(false)
+            .completion_type(rustyline::CompletionType::List)
+            .max_history_size(5000)
+            .map_err(|e| SeglakeError::failed(e.to_string()))?
+            .build();
+        let mut editor: Editor<ReplHelper, FileHistory> = Editor::with_config(config)
+            .map_err(|e| SeglakeError::failed(format!("cannot start the line editor: {e}")))?;
+        editor.set_helper(Some(ReplHelper::new(words, color)));
+        let history = history_path();
+        if let Some(path) = &history {
+            // A first run has no history yet; that is not an error.
+            let _ = editor.load_history(path);
+        }
+        Ok(Self::Terminal {
+            editor: Box::new(editor),
+            history,
+        })
+    }
+
+    fn read(&mut self, prompt: &str) -> Read {
+        match self {
+            Self::Terminal { editor, .. } => match editor.readline(prompt) {
+                Ok(line) => Read::Line(line),
+                Err(ReadlineError::Interrupted) => Read::Interrupted,
+                Err(ReadlineError::Eof) => Read::Eof,
+                Err(e) => {
+                    eprintln!("error: reading input: {e}");
+                    Read::Eof
+                }
+            },
+            Self::Piped(lines) => match lines.next() {
+                Some(Ok(line)) => Read::Line(line),
+                Some(Err(e)) => {
+                    eprintln!("error: reading input: {e}");
+                    Read::Eof
+                }
+                None => Read::Eof,
+            },
+        }
+    }
+
+    fn remember(&mut self, entry: &str) {
+        if let Self::Terminal { editor, .. } = self {
+            let _ = editor.add_history_entry(entry);
+        }
+    }
+
+    fn save_history(&mut self) {
+        if let Self::Terminal {
+            editor,
+            history: Some(path),
+        } = self
+        {
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            if let Err(e) = editor.save_history(path) {
+                eprintln!("warning: cannot save history to {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Quit,
+}
+
+struct Repl {
+    ctx: SessionContext,
+    print: PrintOptions,
+    /// Set by `\o FILE`: results are written there instead of the screen.
+    output: Option<String>,
+    words: Arc<RwLock<CompletionWords>>,
+    interactive: bool,
+    failures: usize,
+}
+
+impl Repl {
+    /// Runs the statements of `text`; Ctrl-C cancels the running one on a terminal.
+    async fn run_text(&mut self, text: &str) {
+        let result = if self.interactive {
+            tokio::select! {
+                result = self.run_statements(text) => result,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("query cancelled");
+                    Ok(())
+                }
+            }
+        } else {
+            self.run_statements(text).await
+        };
+        if let Err(e) = result {
+            self.failures += 1;
+            eprintln!("error: {}", describe_error(&e));
+        }
+        let words = CompletionWords::load(&self.ctx).await;
+        if let Ok(mut current) = self.words.write() {
+            *current = words;
+        }
+    }
+
+    async fn run_statements(&self, text: &str) -> datafusion::error::Result<()> {
+        for statement in parse_statements(&self.ctx, text)? {
+            let outcome = match &self.output {
+                Some(file) => {
+                    run_statement_to_file(&self.ctx, statement, &self.print, file).await?
+                }
+                None => {
+                    if self.print.format.is_binary() && std::io::stdout().is_terminal() {
+                        return Err(DataFusionError::Plan(
+                            "parquet results cannot be shown on a terminal: use \\o FILE or \
+                             \\format table"
+                                .into(),
+                        ));
+                    }
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                    let outcome =
+                        run_statement(&self.ctx, statement, &self.print, &mut stdout).await?;
+                    stdout.flush()?;
+                    outcome
+                }
+            };
+            if let Some(note) = outcome_note(&outcome, &self.print) {
+                println!("{note}");
+            }
+        }
+        Ok(())
+    }
+
+    async fn command(&mut self, line: &str) -> Flow {
+        let command = match commands::parse(line) {
+            Ok(command) => command,
+            Err(msg) => {
+                self.failures += 1;
+                eprintln!("error: {msg}");
+                return Flow::Continue;
+            }
+        };
+        if let Err(e) = self.execute(command.clone()).await {
+            self.failures += 1;
+            eprintln!("error: {e}");
+        }
+        if command == Command::Quit {
+            Flow::Quit
+        } else {
+            Flow::Continue
+        }
+    }
+
+    async fn execute(&mut self, command: Command) -> Result<()> {
+        match command {
+            Command::ListTables => {
+                let batch = describe::tables(&self.ctx).await?;
+                self.show(batch)?;
+            }
+            Command::DescribeTable(table) => {
+                let batch = describe::columns(&self.ctx, &table).await?;
+                self.show(batch)?;
+            }
+            Command::ListFunctions(pattern) => self.list_functions(pattern.as_deref()),
+            Command::FunctionHelp(name) => {
+                let entries = functions::catalogue(&self.ctx);
+                let found = functions::find(&entries, &name);
+                if found.is_empty() {
+                    return Err(SeglakeError::failed(format!(
+                        "no function named '{name}': \\df {name} searches by part of a name"
+                    )));
+                }
+                for entry in found {
+                    println!("{}", entry.render());
+                }
+            }
+            Command::Timing(on) => {
+                self.print.timing = on.unwrap_or(!self.print.timing);
+                println!("timing {}", if self.print.timing { "on" } else { "off" });
+            }
+            Command::Format(format) => {
+                self.print.format = format;
+                println!("format {format}");
+            }
+            Command::MaxRows(rows) => {
+                self.print.max_rows = MaxRows::from_count(rows);
+                println!(
+                    "maxrows {}",
+                    if rows == 0 {
+                        "unlimited".into()
+                    } else {
+                        rows.to_string()
+                    }
+                );
+            }
+            Command::Output(file) => {
+                match &file {
+                    Some(file) => println!("results go to {file}"),
+                    None => println!("results go to the screen"),
+                }
+                self.output = file;
+            }
+            Command::Include(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    SeglakeError::failed(format!("cannot read '{}': {e}", path.display()))
+                })?;
+                Box::pin(self.run_text(&text)).await;
+            }
+            Command::Help => print!("{}", commands::help_text()),
+            Command::Quit => {}
+        }
+        Ok(())
+    }
+
+    fn list_functions(&self, pattern: Option<&str>) {
+        let entries = functions::catalogue(&self.ctx);
+        let shown: Vec<&functions::FunctionEntry> = match pattern {
+            Some(pattern) => functions::matching(&entries, pattern),
+            None => entries.iter().filter(|e| e.seglake).collect(),
+        };
+        print!("{}", functions::render_list(&shown));
+        if pattern.is_none() {
+            let builtins = entries.iter().filter(|e| !e.seglake).count();
+            println!(
+                "({} seglake functions; \\df PATTERN also searches DataFusion's {builtins}, \
+                 \\h NAME shows one)",
+                shown.len()
+            );
+        } else if shown.is_empty() {
+            println!("(no function matches '{}')", pattern.unwrap_or_default());
+        }
+    }
+
+    fn show(&self, batch: datafusion::arrow::array::RecordBatch) -> Result<()> {
+        let format = match self.print.format {
+            OutputFormat::Parquet => OutputFormat::Table,
+            other => other,
+        };
+        let mut stdout = std::io::stdout();
+        write_batches(
+            batch.schema(),
+            &[batch],
+            format,
+            MaxRows::Unlimited,
+            &mut stdout,
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! seglake's SQL functions for customer segmentation and marketing KPIs.
+//!
+//! Every function lives in its own file under a family module and documents itself with
+//! DataFusion's documentation API (`#[user_doc]`), which feeds `SHOW FUNCTIONS`, the REPL's
+//! `\df` and `\h`, `seglake functions` and the README alike. [`all_functions`] is the one list
+//! of what seglake adds; [`register_all`] puts it into a session.
+//!
+//! See `udfs/README.md` for how to add a function.
+
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF, WindowUDF};
+use datafusion::prelude::SessionContext;
+
+/// One of seglake's functions, of whichever kind.
+#[derive(Debug, Clone)]
+pub enum SeglakeFunction {
+    Scalar(Arc<ScalarUDF>),
+    Aggregate(Arc<AggregateUDF>),
+    Window(Arc<WindowUDF>),
+}
+
+impl SeglakeFunction {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Scalar(f) => f.name(),
+            Self::Aggregate(f) => f.name(),
+            Self::Window(f) => f.name(),
+        }
+    }
+
+    pub fn documentation(&self) -> Option<&Documentation> {
+        match self {
+            Self::Scalar(f) => f.documentation(),
+            Self::Aggregate(f) => f.documentation(),
+            Self::Window(f) => f.documentation(),
+        }
+    }
+}
+
+/// Every function seglake adds, in a stable order (by name).
+pub fn all_functions() -> Vec<SeglakeFunction> {
+    let mut functions: Vec<SeglakeFunction> = Vec::new();
+    functions.sort_by(|a, b| a.name().cmp(b.name()));
+    functions
+}
+
+/// Registers all of seglake's functions in `ctx`.
+///
+/// # Errors
+/// Never today; the `Result` leaves room for functions whose registration can fail.
+pub fn register_all(ctx: &SessionContext) -> Result<()> {
+    for function in all_functions() {
+        match function {
+            SeglakeFunction::Scalar(f) => ctx.register_udf(f.as_ref().clone()),
+            SeglakeFunction::Aggregate(f) => ctx.register_udaf(f.as_ref().clone()),
+            SeglakeFunction::Window(f) => ctx.register_udwf(f.as_ref().clone()),
+        }
+    }
+    Ok(())
+}
