@@ -103,9 +103,18 @@ impl SeglakeBuilder {
     /// (missing, unreadable, or of an unknown format); the message names it.
     pub async fn build(self) -> Result<SessionContext> {
         let partitions = self.target_partitions.unwrap_or_else(default_partitions);
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(partitions);
+        if let Some(limit) = self.memory_limit {
+            // Each sorting partition reserves this much up front to merge its spill files; the
+            // 10 MB default alone would exceed a small limit and fail instead of spilling.
+            let execution = &mut config.options_mut().execution;
+            execution.sort_spill_reservation_bytes = execution
+                .sort_spill_reservation_bytes
+                .min(limit / (4 * partitions))
+                .max(64 << 10);
+        }
 
         let mut runtime =
             RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(LakeStoreRegistry::new()));

@@ -1,10 +1,15 @@
 //! Errors as a person and a pipeline see them: one clear line, and an exit code.
 
+use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::ParserError;
+use futures::FutureExt;
 
 /// What went wrong, sorted by who has to act: the caller (usage) or the run itself.
 #[derive(Debug)]
@@ -72,7 +77,7 @@ pub fn describe(e: &DataFusionError) -> String {
         DataFusionError::Plan(msg) | DataFusionError::Configuration(msg) => msg.clone(),
         DataFusionError::Execution(msg) => msg.clone(),
         DataFusionError::ArrowError(err, _) => err.to_string(),
-        DataFusionError::ParquetError(err) => format!("Parquet error: {err}"),
+        DataFusionError::ParquetError(err) => err.to_string(),
         DataFusionError::ObjectStore(err) => err.to_string(),
         DataFusionError::IoError(err) => err.to_string(),
         DataFusionError::External(err) => match err.downcast_ref::<DataFusionError>() {
@@ -88,6 +93,50 @@ pub fn describe(e: &DataFusionError) -> String {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Where and why the last panic happened, recorded by [`record_panics`].
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Replaces the default panic output (a message and a backtrace hint on stderr) with a record
+/// that [`catch_panic`] and the CLI turn into one error line.
+pub fn record_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let text = format!("{}{location}", payload_text(info.payload()));
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(text);
+        }
+    }));
+}
+
+/// The message of a caught panic, with its location when [`record_panics`] is on.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let recorded = LAST_PANIC.lock().ok().and_then(|mut last| last.take());
+    let text = recorded.unwrap_or_else(|| payload_text(payload));
+    format!("internal error: {text} (please report this)")
+}
+
+fn payload_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Runs `future`, turning a panic inside it (a bug here or in a dependency, e.g. on a corrupt
+/// file) into an error, so one bad query does not end a REPL session.
+pub async fn catch_panic<T>(
+    future: impl Future<Output = datafusion::error::Result<T>>,
+) -> datafusion::error::Result<T> {
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => Err(DataFusionError::Execution(panic_message(payload.as_ref()))),
+    }
 }
 
 fn parser_message(err: &ParserError) -> String {
@@ -137,6 +186,23 @@ mod tests {
         assert_eq!(
             describe(&err),
             "No field named x. Valid fields are t.a, t.b."
+        );
+    }
+
+    #[tokio::test]
+    async fn panics_become_errors() {
+        let err = catch_panic(async {
+            let values: Vec<u8> = Vec::new();
+            if values.is_empty() {
+                panic!("bad footer");
+            }
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            describe(&err).contains("internal error: bad footer"),
+            "{err}"
         );
     }
 

@@ -82,6 +82,15 @@ pub async fn run_statement(
     options: &PrintOptions,
     out: &mut (dyn Write + Send),
 ) -> Result<StatementOutcome> {
+    crate::error::catch_panic(run_statement_unguarded(ctx, statement, options, out)).await
+}
+
+async fn run_statement_unguarded(
+    ctx: &SessionContext,
+    statement: Statement,
+    options: &PrintOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<StatementOutcome> {
     let start = Instant::now();
     let stream = execute_statement(ctx, statement).await?;
     if stream.schema().fields().is_empty() {

@@ -152,7 +152,7 @@ fn is_identifier(name: &str) -> bool {
 /// its files cannot be read (a corrupt Parquet footer, say). The message names the table and
 /// its location.
 pub async fn register_table(ctx: &SessionContext, spec: &TableSpec) -> Result<()> {
-    let provider = listing_table(ctx, spec)
+    let provider = crate::error::catch_panic(listing_table(ctx, spec))
         .await
         .map_err(|e| table_error(spec, e))?;
     ctx.register_table(spec.name.as_str(), Arc::new(provider))?;
