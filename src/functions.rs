@@ -171,6 +171,32 @@ pub fn render_list(entries: &[&FunctionEntry]) -> String {
     out
 }
 
+/// The reference of `entries` in Markdown: a heading, description, syntax, arguments and
+/// example per function. The README's function reference is this text.
+pub fn render_markdown(entries: &[&FunctionEntry]) -> String {
+    let mut out = String::new();
+    for entry in entries {
+        let _ = writeln!(out, "### `{}` ({})\n", entry.name, entry.kind.label());
+        let Some(doc) = &entry.doc else {
+            out.push_str("No documentation.\n\n");
+            continue;
+        };
+        let _ = writeln!(out, "{}\n", doc.description.trim());
+        let _ = writeln!(out, "```sql\n{}\n```\n", doc.syntax_example.trim());
+        if let Some(arguments) = doc.arguments.as_ref().filter(|a| !a.is_empty()) {
+            for (name, description) in arguments {
+                let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
+                let _ = writeln!(out, "- `{name}`: {description}");
+            }
+            out.push('\n');
+        }
+        if let Some(example) = &doc.sql_example {
+            let _ = writeln!(out, "{}\n", example.trim());
+        }
+    }
+    out
+}
+
 /// Finds one function by name (case-insensitive), preferring seglake's own.
 pub fn find<'a>(entries: &'a [FunctionEntry], name: &str) -> Vec<&'a FunctionEntry> {
     let mut found: Vec<&FunctionEntry> = entries

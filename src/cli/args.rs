@@ -105,6 +105,9 @@ pub enum Command {
         /// List DataFusion's built-in functions too
         #[arg(long)]
         all: bool,
+        /// Print the full reference in Markdown (the README's function reference)
+        #[arg(long)]
+        markdown: bool,
     },
     /// Start the interactive SQL shell (the default without a command)
     Repl,

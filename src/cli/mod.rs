@@ -71,10 +71,15 @@ pub fn main() -> ExitCode {
 /// A usage error (exit 2) or a failure (exit 1), as one line.
 pub async fn run(cli: Cli) -> Result<()> {
     let global = &cli.global;
-    if let Some(Command::Functions { name, all }) = &cli.command {
+    if let Some(Command::Functions {
+        name,
+        all,
+        markdown,
+    }) = &cli.command
+    {
         // Listing functions needs no lake: a config naming a missing one must not stop it.
         let ctx = SeglakeBuilder::new().build().await?;
-        return print_functions(&ctx, name.as_deref(), *all);
+        return print_functions(&ctx, name.as_deref(), *all, *markdown);
     }
     let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
     let print = global.print_options()?;
@@ -181,6 +186,7 @@ fn print_functions(
     ctx: &datafusion::prelude::SessionContext,
     name: Option<&str>,
     all: bool,
+    markdown: bool,
 ) -> Result<()> {
     let entries = functions::catalogue(ctx);
     let mut stdout = std::io::stdout();
@@ -209,6 +215,10 @@ fn print_functions(
         None => {
             let shown: Vec<&functions::FunctionEntry> =
                 entries.iter().filter(|e| all || e.seglake).collect();
+            if markdown {
+                let _ = stdout.write_all(functions::render_markdown(&shown).as_bytes());
+                return Ok(());
+            }
             let mut text = functions::render_list(&shown);
             if !all {
                 let builtins = entries.len() - shown.len();

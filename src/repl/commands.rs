@@ -127,6 +127,17 @@ pub fn help_text() -> String {
     out
 }
 
+/// The commands as a Markdown table, for the README.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| command | what it does |\n|---|---|\n");
+    for spec in COMMANDS {
+        // A '|' inside a table cell must be escaped, even in a code span.
+        let usage = format!("{} {}", spec.name, spec.args).replace('|', "\\|");
+        out.push_str(&format!("| `{}` | {} |\n", usage.trim_end(), spec.help));
+    }
+    out
+}
+
 fn parse_describe(arg: Option<&str>) -> Result<Command, String> {
     Ok(arg.map_or(Command::ListTables, |t| {
         Command::DescribeTable(t.to_string())
