@@ -26,6 +26,32 @@ async fn lake_tables_and_hive_partitions() {
     assert_eq!(run.stdout, "channel,n\napp,1\nstore,1\nweb,3\n");
 }
 
+#[test]
+fn csv_tsv_and_ndjson_tables_by_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.csv"), "id,score\n1,9\n2,6\n").unwrap();
+    std::fs::write(dir.path().join("b.tsv"), "id\tscore\n3\t10\n").unwrap();
+    std::fs::write(dir.path().join("c.ndjson"), "{\"id\":4,\"score\":0}\n").unwrap();
+    let run = seglake_in(
+        dir.path(),
+        &[
+            "--table",
+            "a=a.csv",
+            "--table",
+            "b=b.tsv",
+            "--table",
+            "c=c.ndjson",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT id, score FROM a UNION ALL SELECT id, score FROM b UNION ALL SELECT id, score FROM c ORDER BY id",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "id,score\n1,9\n2,6\n3,10\n4,0\n");
+}
+
 #[tokio::test]
 async fn every_text_format() {
     let dir = parquet_lake().await;

@@ -43,8 +43,10 @@ pub fn history_path() -> Option<PathBuf> {
 /// # Errors
 /// With piped input, a failure of any statement (all statements still run), so
 /// `seglake < script.sql` exits non-zero when part of the script failed.
-pub async fn run(ctx: SessionContext, print: PrintOptions) -> Result<()> {
+pub async fn run(ctx: SessionContext, mut print: PrintOptions) -> Result<()> {
     let interactive = std::io::stdin().is_terminal();
+    // A person at a terminal sees each query's time; piped runs stay deterministic.
+    print.timing = interactive && !print.quiet;
     let words = Arc::new(RwLock::new(CompletionWords::load(&ctx).await));
     let mut input = if interactive {
         Input::terminal(Arc::clone(&words), std::io::stdout().is_terminal())?
