@@ -7,6 +7,9 @@
 //!
 //! See `udfs/README.md` for how to add a function.
 
+mod common;
+pub mod rfm;
+
 use std::sync::Arc;
 
 use datafusion::error::Result;
@@ -41,7 +44,7 @@ impl SeglakeFunction {
 
 /// Every function seglake adds, in a stable order (by name).
 pub fn all_functions() -> Vec<SeglakeFunction> {
-    let mut functions: Vec<SeglakeFunction> = Vec::new();
+    let mut functions: Vec<SeglakeFunction> = rfm::functions();
     functions.sort_by(|a, b| a.name().cmp(b.name()));
     functions
 }

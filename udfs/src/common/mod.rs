@@ -1,0 +1,5 @@
+//! Helpers shared by the function files: argument coercion with clear errors, constant
+//! arguments, and a one-group accumulator over a `GroupsAccumulator`.
+
+pub mod args;
+pub mod single_group;

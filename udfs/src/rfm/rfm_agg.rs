@@ -1,0 +1,664 @@
+//! `rfm(order_ts, amount [, as_of])`: recency, frequency and monetary value per customer.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, ListArray,
+    StructArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{
+    DataType, Field, FieldRef, Fields, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
+};
+use datafusion::common::exec_err;
+use datafusion::error::Result;
+use datafusion::functions::datetime::expr_fn::current_date;
+use datafusion::logical_expr::expr::AggregateFunction;
+use datafusion::logical_expr::function::{
+    AccumulatorArgs, AggregateFunctionSimplification, StateFieldsArgs,
+};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, Documentation, EmitTo, Expr, GroupsAccumulator, Signature,
+    TypeSignature, Volatility,
+};
+use datafusion_macros::user_doc;
+
+use super::periods::{MICROS_PER_DAY, day_of_micros};
+use crate::common::args;
+use crate::common::single_group::{GroupState, SingleGroup};
+
+const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
+
+#[user_doc(
+    doc_section(label = "Customer segmentation functions"),
+    description = "Recency, frequency and monetary value of each group's purchases, usually one \
+    row per customer with `GROUP BY customer_id`. Returns a struct: `recency_days` (whole days \
+    from the last purchase date to `as_of`), `frequency` (purchases), `purchase_days` (distinct \
+    purchase dates), `monetary` (sum of all amounts, refunds included), `avg_order_value` \
+    (monetary / frequency), `first_purchase`, `last_purchase` and `tenure_days` (days from the \
+    first purchase date to `as_of`). A purchase is a row with an amount of 0 or more; a \
+    negative amount is a refund, which lowers `monetary` but is not a purchase. Rows at or \
+    after `as_of` are ignored, and so are rows whose `order_ts` or `amount` is NULL; a group \
+    with no purchase left has frequency 0 and NULL dates, recency and average. A NaN amount is \
+    an error. Dates of time-zone-aware timestamps are taken after converting them to \
+    timestamps without a time zone.",
+    syntax_example = "rfm(order_ts, amount [, as_of])",
+    sql_example = r#"```sql
+> SELECT customer_id, r['recency_days'] AS recency, r['frequency'] AS frequency,
+         r['monetary'] AS monetary
+  FROM (SELECT customer_id, rfm(order_ts, amount, DATE '2023-07-01') AS r
+        FROM transactions GROUP BY customer_id)
+  ORDER BY customer_id;
+EXAMPLE_OUTPUT
+```
+Read fields with `r['recency_days']`."#,
+    argument(
+        name = "order_ts",
+        description = "When the order was placed: a timestamp or date. NULL rows are skipped."
+    ),
+    argument(
+        name = "amount",
+        description = "The order's amount: a number, negative for a refund. NULL rows are \
+        skipped; NaN is an error."
+    ),
+    argument(
+        name = "as_of",
+        description = "The date (or timestamp) recency is measured to: a constant. Rows at or \
+        after it are ignored. Default: the current date."
+    )
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Rfm {
+    signature: Signature,
+}
+
+impl Default for Rfm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Rfm {
+    pub fn new() -> Self {
+        Self {
+            signature: Signature {
+                type_signature: TypeSignature::UserDefined,
+                volatility: Volatility::Immutable,
+                parameter_names: Some(vec!["order_ts".into(), "amount".into(), "as_of".into()]),
+            },
+        }
+    }
+}
+
+/// The fields of the result struct, in order.
+fn result_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("recency_days", DataType::Int64, true),
+        Field::new("frequency", DataType::Int64, false),
+        Field::new("purchase_days", DataType::Int64, false),
+        Field::new("monetary", DataType::Float64, false),
+        Field::new("avg_order_value", DataType::Float64, true),
+        Field::new("first_purchase", args::TIMESTAMP, true),
+        Field::new("last_purchase", args::TIMESTAMP, true),
+        Field::new("tenure_days", DataType::Int64, true),
+    ])
+}
+
+impl AggregateUDFImpl for Rfm {
+    fn name(&self) -> &str {
+        "rfm"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        args::count(SYNTAX, arg_types.len(), 2, 3)?;
+        let mut coerced = vec![
+            args::timestamp(SYNTAX, "order_ts", &arg_types[0], false)?,
+            args::number(SYNTAX, "amount", &arg_types[1])?,
+        ];
+        if let Some(as_of) = arg_types.get(2) {
+            coerced.push(args::timestamp(SYNTAX, "as_of", as_of, true)?);
+        }
+        Ok(coerced)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(result_fields()))
+    }
+
+    fn is_nullable(&self) -> bool {
+        false
+    }
+
+    fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(SingleGroup::new(RfmGroups::try_new(&acc_args)?)))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let name = |field: &str| format!("{}[{field}]", args.name);
+        Ok(vec![
+            Arc::new(Field::new(name("purchases"), DataType::Int64, false)),
+            Arc::new(Field::new(name("monetary"), DataType::Float64, false)),
+            Arc::new(Field::new(name("first"), args::TIMESTAMP, true)),
+            Arc::new(Field::new(name("last"), args::TIMESTAMP, true)),
+            Arc::new(Field::new(
+                name("days"),
+                DataType::List(Arc::new(Field::new_list_field(DataType::Int32, false))),
+                false,
+            )),
+        ])
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(RfmGroups::try_new(&args)?))
+    }
+
+    fn simplify(&self) -> Option<AggregateFunctionSimplification> {
+        // Without as_of, measure to today's date, fixed once per query like CURRENT_DATE.
+        Some(Box::new(|function: AggregateFunction, _info| {
+            let mut function = function;
+            if function.params.args.len() == 2 {
+                function.params.args.push(current_date());
+            }
+            Ok(Expr::AggregateFunction(function))
+        }))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+/// Per-group state, one vector per field.
+#[derive(Debug, Clone)]
+struct RfmGroups {
+    /// Rows at or after this instant are ignored.
+    as_of: i64,
+    as_of_day: i64,
+    /// The amount argument's name, for the NaN error.
+    amount_name: String,
+    purchases: Vec<i64>,
+    monetary: Vec<f64>,
+    first: Vec<i64>,
+    last: Vec<i64>,
+    /// Purchase days; a day equal to the last one pushed is not pushed again, so sorted input
+    /// stores each day once. Deduplicated when evaluated.
+    days: Vec<Vec<i32>>,
+    stored_days: usize,
+}
+
+impl RfmGroups {
+    fn try_new(acc_args: &AccumulatorArgs) -> Result<Self> {
+        let as_of = match acc_args.exprs.get(2) {
+            Some(expr) => {
+                let value = args::constant(SYNTAX, "as_of", expr, acc_args.schema)?;
+                match args::micros(SYNTAX, "as_of", &value)? {
+                    Some(micros) => micros,
+                    None => return datafusion::common::plan_err!("{SYNTAX}: as_of is NULL"),
+                }
+            }
+            // simplify() always adds as_of; without it the plan was built unusually.
+            None => return datafusion::common::plan_err!("{SYNTAX}: as_of is missing"),
+        };
+        let amount_name = acc_args
+            .expr_fields
+            .get(1)
+            .map_or_else(|| "amount".to_string(), |f| f.name().clone());
+        Ok(Self {
+            as_of,
+            as_of_day: day_of_micros(as_of),
+            amount_name,
+            purchases: vec![],
+            monetary: vec![],
+            first: vec![],
+            last: vec![],
+            days: vec![],
+            stored_days: 0,
+        })
+    }
+
+    fn nan_error(&self) -> Result<()> {
+        exec_err!(
+            "{SYNTAX}: amount ({}) is NaN; every amount must be a number",
+            self.amount_name
+        )
+    }
+
+    /// Adds one row; `false` when the amount is NaN.
+    #[inline]
+    fn add(&mut self, group: usize, ts: i64, amount: f64) -> bool {
+        if ts >= self.as_of {
+            return true;
+        }
+        if amount.is_nan() {
+            return false;
+        }
+        self.monetary[group] += amount;
+        if amount >= 0.0 {
+            self.purchases[group] += 1;
+            self.first[group] = self.first[group].min(ts);
+            self.last[group] = self.last[group].max(ts);
+            let day = ts.div_euclid(MICROS_PER_DAY) as i32;
+            let days = &mut self.days[group];
+            if days.last() != Some(&day) {
+                days.push(day);
+                self.stored_days += 1;
+            }
+        }
+        true
+    }
+}
+
+impl GroupState for RfmGroups {
+    fn resize(&mut self, total_num_groups: usize) {
+        if self.purchases.len() < total_num_groups {
+            self.purchases.resize(total_num_groups, 0);
+            self.monetary.resize(total_num_groups, 0.0);
+            self.first.resize(total_num_groups, i64::MAX);
+            self.last.resize(total_num_groups, i64::MIN);
+            self.days.resize_with(total_num_groups, Vec::new);
+        }
+    }
+}
+
+/// True when row `i` passes the optional FILTER clause.
+#[inline]
+fn selected(filter: Option<&BooleanArray>, i: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
+}
+
+impl GroupsAccumulator for RfmGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        let ts = values[0].as_primitive::<TimestampMicrosecondType>();
+        let amount = values[1].as_primitive::<Float64Type>();
+        let mut ok = true;
+        if ts.null_count() == 0 && amount.null_count() == 0 && opt_filter.is_none() {
+            for ((&group, &t), &a) in group_indices.iter().zip(ts.values()).zip(amount.values()) {
+                ok &= self.add(group, t, a);
+            }
+        } else {
+            for (i, &group) in group_indices.iter().enumerate() {
+                if selected(opt_filter, i) && ts.is_valid(i) && amount.is_valid(i) {
+                    ok &= self.add(group, ts.value(i), amount.value(i));
+                }
+            }
+        }
+        if ok { Ok(()) } else { self.nan_error() }
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let purchases = emit_to.take_needed(&mut self.purchases);
+        let monetary = emit_to.take_needed(&mut self.monetary);
+        let first = emit_to.take_needed(&mut self.first);
+        let last = emit_to.take_needed(&mut self.last);
+        let mut days = emit_to.take_needed(&mut self.days);
+        self.stored_days = self.days.iter().map(Vec::len).sum();
+
+        let bought = |i: usize| purchases[i] > 0;
+        let n = purchases.len();
+        let recency: Int64Array = (0..n)
+            .map(|i| bought(i).then(|| self.as_of_day - day_of_micros(last[i])))
+            .collect();
+        let tenure: Int64Array = (0..n)
+            .map(|i| bought(i).then(|| self.as_of_day - day_of_micros(first[i])))
+            .collect();
+        let distinct_days: Int64Array = days
+            .iter_mut()
+            .map(|d| {
+                d.sort_unstable();
+                d.dedup();
+                Some(d.len() as i64)
+            })
+            .collect();
+        let average: Float64Array = (0..n)
+            .map(|i| bought(i).then(|| monetary[i] / purchases[i] as f64))
+            .collect();
+        let first_ts: TimestampMicrosecondArray =
+            (0..n).map(|i| bought(i).then_some(first[i])).collect();
+        let last_ts: TimestampMicrosecondArray =
+            (0..n).map(|i| bought(i).then_some(last[i])).collect();
+
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(recency),
+            Arc::new(Int64Array::from(purchases)),
+            Arc::new(distinct_days),
+            Arc::new(Float64Array::from(monetary)),
+            Arc::new(average),
+            Arc::new(first_ts),
+            Arc::new(last_ts),
+            Arc::new(tenure),
+        ];
+        Ok(Arc::new(StructArray::try_new(
+            result_fields(),
+            columns,
+            None,
+        )?))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let purchases = emit_to.take_needed(&mut self.purchases);
+        let monetary = emit_to.take_needed(&mut self.monetary);
+        let first = emit_to.take_needed(&mut self.first);
+        let last = emit_to.take_needed(&mut self.last);
+        let days = emit_to.take_needed(&mut self.days);
+        self.stored_days = self.days.iter().map(Vec::len).sum();
+        let n = purchases.len();
+        let first: TimestampMicrosecondArray = (0..n)
+            .map(|i| (purchases[i] > 0).then_some(first[i]))
+            .collect();
+        let last: TimestampMicrosecondArray = (0..n)
+            .map(|i| (purchases[i] > 0).then_some(last[i]))
+            .collect();
+        Ok(vec![
+            Arc::new(Int64Array::from(purchases)),
+            Arc::new(Float64Array::from(monetary)),
+            Arc::new(first),
+            Arc::new(last),
+            Arc::new(days_list(days.iter().map(Vec::as_slice))),
+        ])
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        let purchases = values[0].as_primitive::<Int64Type>();
+        let monetary = values[1].as_primitive::<Float64Type>();
+        let first = values[2].as_primitive::<TimestampMicrosecondType>();
+        let last = values[3].as_primitive::<TimestampMicrosecondType>();
+        let days = values[4].as_list::<i32>();
+        let offsets = days.value_offsets();
+        let day_values = days.values().as_primitive::<Int32Type>().values();
+        for (i, &group) in group_indices.iter().enumerate() {
+            self.purchases[group] += purchases.value(i);
+            self.monetary[group] += monetary.value(i);
+            if first.is_valid(i) {
+                self.first[group] = self.first[group].min(first.value(i));
+                self.last[group] = self.last[group].max(last.value(i));
+            }
+            let span = &day_values[offsets[i] as usize..offsets[i + 1] as usize];
+            self.days[group].extend_from_slice(span);
+            self.stored_days += span.len();
+        }
+        Ok(())
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let ts = values[0].as_primitive::<TimestampMicrosecondType>();
+        let amount = values[1].as_primitive::<Float64Type>();
+        let n = ts.len();
+        let mut purchases = Vec::with_capacity(n);
+        let mut monetary = Vec::with_capacity(n);
+        let mut when: Vec<Option<i64>> = Vec::with_capacity(n);
+        let mut day_lengths = Vec::with_capacity(n);
+        let mut day_values = Vec::with_capacity(n);
+        for i in 0..n {
+            let counted = selected(opt_filter, i)
+                && ts.is_valid(i)
+                && amount.is_valid(i)
+                && ts.value(i) < self.as_of;
+            let a = if counted { amount.value(i) } else { 0.0 };
+            if a.is_nan() {
+                self.nan_error()?;
+            }
+            let purchase = counted && a >= 0.0;
+            purchases.push(i64::from(purchase));
+            monetary.push(a);
+            when.push(purchase.then(|| ts.value(i)));
+            day_lengths.push(usize::from(purchase));
+            if purchase {
+                day_values.push(day_of_micros(ts.value(i)) as i32);
+            }
+        }
+        let when = TimestampMicrosecondArray::from(when);
+        let days = ListArray::new(
+            Arc::new(Field::new_list_field(DataType::Int32, false)),
+            OffsetBuffer::from_lengths(day_lengths),
+            Arc::new(Int32Array::from(day_values)),
+            None,
+        );
+        Ok(vec![
+            Arc::new(Int64Array::from(purchases)),
+            Arc::new(Float64Array::from(monetary)),
+            Arc::new(when.clone()),
+            Arc::new(when),
+            Arc::new(days),
+        ])
+    }
+
+    fn size(&self) -> usize {
+        self.purchases.capacity() * (3 * size_of::<i64>() + size_of::<f64>())
+            + self.days.capacity() * size_of::<Vec<i32>>()
+            + self.stored_days * size_of::<i32>()
+    }
+}
+
+/// A `List<Int32>` with one list per group.
+fn days_list<'a>(groups: impl Iterator<Item = &'a [i32]>) -> ListArray {
+    let mut lengths = Vec::new();
+    let mut values = Vec::new();
+    for days in groups {
+        lengths.push(days.len());
+        values.extend_from_slice(days);
+    }
+    ListArray::new(
+        Arc::new(Field::new_list_field(DataType::Int32, false)),
+        OffsetBuffer::from_lengths(lengths),
+        Arc::new(Int32Array::from(values)),
+        None,
+    )
+}
+
+/// The as_of a test passes: 2023-07-01.
+#[cfg(test)]
+const TEST_AS_OF: i64 = 19_539 * MICROS_PER_DAY;
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+
+    use datafusion::common::ScalarValue;
+
+    use super::*;
+
+    fn groups() -> RfmGroups {
+        RfmGroups {
+            as_of: TEST_AS_OF,
+            as_of_day: day_of_micros(TEST_AS_OF),
+            amount_name: "amount".into(),
+            purchases: vec![],
+            monetary: vec![],
+            first: vec![],
+            last: vec![],
+            days: vec![],
+            stored_days: 0,
+        }
+    }
+
+    fn day(d: i64, hour: i64) -> i64 {
+        TEST_AS_OF + d * MICROS_PER_DAY + hour * 3_600_000_000
+    }
+
+    fn input(rows: &[(Option<i64>, Option<f64>)]) -> Vec<ArrayRef> {
+        let ts: TimestampMicrosecondArray = rows.iter().map(|r| r.0).collect();
+        let amount: Float64Array = rows.iter().map(|r| r.1).collect();
+        vec![Arc::new(ts), Arc::new(amount)]
+    }
+
+    fn field<'a>(result: &'a ArrayRef, name: &str) -> &'a ArrayRef {
+        result.as_struct().column_by_name(name).unwrap()
+    }
+
+    #[test]
+    fn one_customer() {
+        let mut acc = groups();
+        let rows = [
+            (Some(day(-10, 9)), Some(20.0)),
+            (Some(day(-10, 18)), Some(5.0)),
+            (Some(day(-3, 12)), Some(-5.0)), // refund: money back, not a purchase
+            (Some(day(-30, 8)), Some(40.0)),
+            (None, Some(99.0)),
+            (Some(day(-1, 1)), None),
+            (Some(day(0, 0)), Some(1000.0)), // at as_of: ignored
+        ];
+        acc.update_batch(&input(&rows), &[0; 7], None, 1).unwrap();
+        let result = acc.evaluate(EmitTo::All).unwrap();
+        let int = |name| field(&result, name).as_primitive::<Int64Type>().value(0);
+        let float = |name| field(&result, name).as_primitive::<Float64Type>().value(0);
+        assert_eq!(int("recency_days"), 10);
+        assert_eq!(int("frequency"), 3);
+        assert_eq!(int("purchase_days"), 2);
+        assert_eq!(float("monetary"), 60.0);
+        assert_eq!(float("avg_order_value"), 20.0);
+        assert_eq!(int("tenure_days"), 30);
+        let first = field(&result, "first_purchase").as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(first.value(0), day(-30, 8));
+    }
+
+    #[test]
+    fn a_group_without_purchases_has_null_dates() {
+        let mut acc = groups();
+        let rows = [
+            (Some(day(-3, 0)), Some(-10.0)),
+            (Some(day(2, 0)), Some(5.0)),
+        ];
+        acc.update_batch(&input(&rows), &[0, 0], None, 1).unwrap();
+        let result = acc.evaluate(EmitTo::All).unwrap();
+        assert_eq!(
+            field(&result, "frequency")
+                .as_primitive::<Int64Type>()
+                .value(0),
+            0
+        );
+        assert_eq!(
+            field(&result, "monetary")
+                .as_primitive::<Float64Type>()
+                .value(0),
+            -10.0
+        );
+        for name in [
+            "recency_days",
+            "avg_order_value",
+            "first_purchase",
+            "tenure_days",
+        ] {
+            assert!(field(&result, name).is_null(0), "{name}");
+        }
+    }
+
+    #[test]
+    fn nan_is_an_error_naming_the_argument() {
+        let mut acc = groups();
+        let err = acc
+            .update_batch(&input(&[(Some(day(-1, 0)), Some(f64::NAN))]), &[0], None, 1)
+            .unwrap_err();
+        assert!(err.to_string().contains("amount (amount) is NaN"), "{err}");
+    }
+
+    #[test]
+    fn filter_clause_skips_rows() {
+        let mut acc = groups();
+        let filter = BooleanArray::from(vec![Some(true), Some(false), None]);
+        let rows = [
+            (Some(day(-1, 0)), Some(1.0)),
+            (Some(day(-2, 0)), Some(2.0)),
+            (Some(day(-3, 0)), Some(4.0)),
+        ];
+        acc.update_batch(&input(&rows), &[0, 0, 0], Some(&filter), 1)
+            .unwrap();
+        let result = acc.evaluate(EmitTo::All).unwrap();
+        assert_eq!(
+            field(&result, "monetary")
+                .as_primitive::<Float64Type>()
+                .value(0),
+            1.0
+        );
+    }
+
+    #[test]
+    fn partial_states_merge_to_the_same_result() {
+        let rows = [
+            (Some(day(-10, 9)), Some(20.0)),
+            (Some(day(-3, 12)), Some(-5.0)),
+            (Some(day(-30, 8)), Some(40.0)),
+            (Some(day(-10, 1)), Some(7.0)),
+            (Some(day(-5, 1)), Some(3.0)),
+        ];
+        let groups_of_rows = [0, 1, 0, 0, 1];
+        let mut direct = groups();
+        direct
+            .update_batch(&input(&rows), &groups_of_rows, None, 2)
+            .unwrap();
+        let expected = direct.evaluate(EmitTo::All).unwrap();
+
+        // Two partial accumulators over halves, and one row-level state, merged.
+        let mut a = groups();
+        a.update_batch(&input(&rows[..2]), &groups_of_rows[..2], None, 2)
+            .unwrap();
+        let converted = groups().convert_to_state(&input(&rows[2..]), None).unwrap();
+        let mut merged = groups();
+        merged
+            .merge_batch(&a.state(EmitTo::All).unwrap(), &[0, 1], 2)
+            .unwrap();
+        merged
+            .merge_batch(&converted, &groups_of_rows[2..], 2)
+            .unwrap();
+        assert_eq!(&merged.evaluate(EmitTo::All).unwrap(), &expected);
+    }
+
+    #[test]
+    fn emit_first_groups_only() {
+        let mut acc = groups();
+        let rows = [(Some(day(-1, 0)), Some(1.0)), (Some(day(-2, 0)), Some(2.0))];
+        acc.update_batch(&input(&rows), &[0, 1], None, 2).unwrap();
+        let first = acc.evaluate(EmitTo::First(1)).unwrap();
+        assert_eq!(first.len(), 1);
+        let rest = acc.evaluate(EmitTo::All).unwrap();
+        assert_eq!(
+            field(&rest, "monetary")
+                .as_primitive::<Float64Type>()
+                .value(0),
+            2.0
+        );
+    }
+
+    #[test]
+    fn single_group_adapter_evaluates_empty_input() {
+        let mut acc = SingleGroup::new(groups());
+        let value = acc.evaluate().unwrap();
+        let ScalarValue::Struct(s) = value else {
+            panic!("a struct")
+        };
+        assert_eq!(
+            s.column_by_name("frequency")
+                .unwrap()
+                .as_primitive::<Int64Type>()
+                .value(0),
+            0
+        );
+    }
+}

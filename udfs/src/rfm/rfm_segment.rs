@@ -1,0 +1,146 @@
+//! `rfm_segment(r, f, m [, map])`: the named segment of RFM scores.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
+use datafusion::common::{ScalarValue, exec_err, plan_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
+};
+use datafusion_macros::user_doc;
+
+use super::segments::SegmentMap;
+use crate::common::args;
+
+const SYNTAX: &str = "rfm_segment(r, f, m [, map])";
+
+#[user_doc(
+    doc_section(label = "Customer segmentation functions"),
+    description = "The segment name of RFM scores under a published map. `standard` (default) \
+    is the 10-segment R-F map on quintiles: [1-2][1-2] hibernating, [1-2][3-4] at_risk, [1-2]5 \
+    cant_lose, 3[1-2] about_to_sleep, 33 need_attention, [3-4][4-5] loyal, 41 promising, 51 new, \
+    [4-5][2-3] potential_loyalists, 5[4-5] champions (m is not used). `rfm_package` is the R rfm \
+    package's documented example on R, F and M quintiles (first matching rule wins, else \
+    `others`). `pymc` is pymc-marketing's default on quartiles (premium_customer, \
+    repeat_customer, top_spender, at_risk_customer, inactive_customer, else `other`). Every \
+    code maps to a segment; a score outside the map's range is an error, and any NULL score \
+    gives NULL.",
+    syntax_example = "rfm_segment(r, f, m [, map])",
+    sql_example = r#"```sql
+EXAMPLE
+```"#,
+    argument(name = "r", description = "Recency score (5 or 4 best)."),
+    argument(name = "f", description = "Frequency score."),
+    argument(name = "m", description = "Monetary score."),
+    argument(
+        name = "map",
+        description = "'standard' (default, quintiles), 'rfm_package' (quintiles) or 'pymc' \
+        (quartiles): a constant."
+    )
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RfmSegment {
+    signature: Signature,
+}
+
+impl Default for RfmSegment {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RfmSegment {
+    pub fn new() -> Self {
+        Self {
+            signature: Signature {
+                type_signature: TypeSignature::UserDefined,
+                volatility: Volatility::Immutable,
+                parameter_names: Some(["r", "f", "m", "map"].map(String::from).to_vec()),
+            },
+        }
+    }
+}
+
+/// The map named by a constant argument.
+fn map_of(value: Option<&ScalarValue>) -> Result<SegmentMap> {
+    let Some(value) = value else {
+        return Ok(SegmentMap::Standard);
+    };
+    match args::string(SYNTAX, "map", value)? {
+        Some(name) => name.parse().or_else(|e| plan_err!("{SYNTAX}: {e}")),
+        None => plan_err!("{SYNTAX}: map is NULL"),
+    }
+}
+
+impl ScalarUDFImpl for RfmSegment {
+    fn name(&self) -> &str {
+        "rfm_segment"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        args::count(SYNTAX, arg_types.len(), 3, 4)?;
+        let mut coerced = vec![
+            args::integer(SYNTAX, "r", &arg_types[0])?,
+            args::integer(SYNTAX, "f", &arg_types[1])?,
+            args::integer(SYNTAX, "m", &arg_types[2])?,
+        ];
+        if let Some(map) = arg_types.get(3) {
+            coerced.push(args::text(SYNTAX, "map", map)?);
+        }
+        Ok(coerced)
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        // Check the map name while planning, so a typo fails before any data is read.
+        if args.arg_fields.len() > 3 {
+            match args.scalar_arguments.get(3).copied().flatten() {
+                Some(value) => {
+                    map_of(Some(value))?;
+                }
+                None => return plan_err!("{SYNTAX}: map must be a constant such as 'standard'"),
+            }
+        }
+        Ok(Arc::new(Field::new(self.name(), DataType::Utf8, true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let map = match args.args.get(3) {
+            None => SegmentMap::Standard,
+            Some(ColumnarValue::Scalar(value)) => map_of(Some(value))?,
+            Some(ColumnarValue::Array(_)) => {
+                return plan_err!("{SYNTAX}: map must be a constant such as 'standard'");
+            }
+        };
+        let arrays = ColumnarValue::values_to_arrays(&args.args[..3])?;
+        let r = arrays[0].as_primitive::<Int64Type>();
+        let f = arrays[1].as_primitive::<Int64Type>();
+        let m = arrays[2].as_primitive::<Int64Type>();
+        let mut names = Vec::with_capacity(r.len());
+        for i in 0..r.len() {
+            if r.is_null(i) || f.is_null(i) || m.is_null(i) {
+                names.push(None);
+                continue;
+            }
+            match map.segment(r.value(i), f.value(i), m.value(i)) {
+                Ok(name) => names.push(Some(name)),
+                Err(e) => return exec_err!("{SYNTAX}: {e}"),
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(StringArray::from(names))))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}

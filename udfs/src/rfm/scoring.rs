@@ -1,0 +1,211 @@
+//! Quantile scores in which equal values always get equal scores.
+//!
+//! The rule: a value `v` in a population of `n` values scores `ceil(bins * F(v))`, where
+//! `F(v)` is the share of the population that `v` is at least as good as: `#{x <= v} / n` when
+//! higher is better, `#{x >= v} / n` when lower is better (recency). It is SQL's
+//! `CEIL(bins * CUME_DIST() OVER (ORDER BY v))`. The best value always scores `bins`, every
+//! score is at least 1, ties share a score, and with distinct values each score holds `n / bins`
+//! of the population. Heavily tied data (many one-time buyers) leaves some scores empty rather
+//! than splitting a tie arbitrarily as `NTILE` does.
+//!
+//! Cut points freeze a population's rule so later values can be scored against it:
+//! [`cut_points`] gives `bins - 1` cuts and [`score_with_cuts`] scores any value with them;
+//! on the population itself both give exactly [`quantile_scores`].
+
+/// Scores `values` against themselves; `None` stays `None` and is not part of the population.
+///
+/// # Panics
+/// Never; NaN must be rejected by the caller (it has no place in an order).
+pub fn quantile_scores(
+    values: &[Option<f64>],
+    bins: u32,
+    lower_is_better: bool,
+) -> Vec<Option<u32>> {
+    let mut order: Vec<(f64, usize)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (oriented(v, lower_is_better), i)))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let n = order.len();
+    let mut scores = vec![None; values.len()];
+    let mut start = 0;
+    while start < n {
+        // The run of values tied with order[start]; all of them are <= its last member.
+        let mut end = start + 1;
+        while end < n && order[end].0 == order[start].0 {
+            end += 1;
+        }
+        let score = score_for_rank(end, n, bins);
+        for &(_, index) in &order[start..end] {
+            scores[index] = Some(score);
+        }
+        start = end;
+    }
+    scores
+}
+
+/// `ceil(bins * at_most / n)` in integers, so no rounding can move a value across a cut.
+fn score_for_rank(at_most: usize, n: usize, bins: u32) -> u32 {
+    let bins = bins as usize;
+    (bins * at_most).div_ceil(n).max(1) as u32
+}
+
+/// Maps values so that "higher is better" holds for both directions.
+fn oriented(value: f64, lower_is_better: bool) -> f64 {
+    if lower_is_better { -value } else { value }
+}
+
+/// The `bins - 1` cut points of a population, in the values' own units.
+///
+/// Cut `s` (1-based) is the last population value whose share `F` is at most `s / bins`, in
+/// the order from worst to best; when no value is that bad the cut is the worst possible value
+/// (`-inf`, or `+inf` when lower is better), so every value passes it. Returns an empty list
+/// for an empty population.
+pub fn cut_points(values: &[f64], bins: u32, lower_is_better: bool) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .map(|v| oriented(*v, lower_is_better))
+        .collect();
+    sorted.sort_unstable_by(|a, b| a.total_cmp(b));
+    let n = sorted.len();
+    if n == 0 {
+        return vec![];
+    }
+    (1..bins as usize)
+        .map(|s| {
+            // The largest k with bins * k <= s * n counts the values with F <= s / bins; the
+            // cut is the k-th value, unless a tie continues past it (F of a tie is its end).
+            let mut k = s * n / bins as usize;
+            while k > 0 && k < n && sorted[k] == sorted[k - 1] {
+                k -= 1;
+            }
+            let worst_passing = if k > 0 {
+                sorted[k - 1]
+            } else {
+                f64::NEG_INFINITY
+            };
+            oriented(worst_passing, lower_is_better)
+        })
+        .collect()
+}
+
+/// The score of `value` against frozen cuts: 1 plus the number of cuts it is better than.
+pub fn score_with_cuts(value: f64, cuts: &[f64], lower_is_better: bool) -> u32 {
+    let better = cuts
+        .iter()
+        .filter(|&&cut| {
+            if lower_is_better {
+                value < cut
+            } else {
+                value > cut
+            }
+        })
+        .count();
+    1 + better as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(values: &[f64], bins: u32, lower: bool) -> Vec<u32> {
+        let values: Vec<Option<f64>> = values.iter().copied().map(Some).collect();
+        quantile_scores(&values, bins, lower)
+            .into_iter()
+            .map(|s| s.unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn distinct_values_fill_every_score_evenly() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(
+            scores(&values, 5, false),
+            vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+        );
+        assert_eq!(scores(&values, 5, true), vec![5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn ties_share_a_score() {
+        // CUME_DIST of 1 is 6/10: ceil(5 * 0.6) = 3 for all six one-time buyers.
+        let values = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0, 9.0];
+        assert_eq!(
+            scores(&values, 5, false),
+            vec![3, 3, 3, 3, 3, 3, 4, 4, 5, 5]
+        );
+        assert_eq!(scores(&[7.0; 4], 5, false), vec![5; 4]);
+    }
+
+    #[test]
+    fn nulls_are_left_out_of_the_population() {
+        let values = [Some(3.0), None, Some(1.0)];
+        assert_eq!(
+            quantile_scores(&values, 2, false),
+            vec![Some(2), None, Some(1)]
+        );
+    }
+
+    #[test]
+    fn integer_arithmetic_at_the_cut() {
+        // 3 of 15 values = exactly 1/5: ceil must not round 1.0000000001 up to 2.
+        let values: Vec<f64> = (1..=15).map(f64::from).collect();
+        assert_eq!(scores(&values, 5, false)[2], 1);
+        assert_eq!(scores(&values, 5, false)[3], 2);
+    }
+
+    #[test]
+    fn cuts_reproduce_the_scores_on_the_population() {
+        let populations: [&[f64]; 4] = [
+            &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0, 9.0],
+            &[5.0, 3.0, 8.0, 1.0, 9.0, 2.0, 7.0],
+            &[4.0; 6],
+            &[0.5, 0.25, 10.0, 10.0, 3.0, 3.0, 3.0, 100.0, 7.5, 1.0, 2.0],
+        ];
+        for values in populations {
+            for bins in 2..=7 {
+                for lower in [false, true] {
+                    let cuts = cut_points(values, bins, lower);
+                    assert_eq!(cuts.len(), bins as usize - 1);
+                    let expected = scores(values, bins, lower);
+                    let with_cuts: Vec<u32> = values
+                        .iter()
+                        .map(|v| score_with_cuts(*v, &cuts, lower))
+                        .collect();
+                    assert_eq!(with_cuts, expected, "{values:?} bins={bins} lower={lower}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cuts_score_new_values() {
+        let population: Vec<f64> = (1..=10).map(f64::from).collect();
+        let cuts = cut_points(&population, 5, false);
+        assert_eq!(cuts, vec![2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(score_with_cuts(0.0, &cuts, false), 1);
+        assert_eq!(score_with_cuts(4.5, &cuts, false), 3);
+        assert_eq!(score_with_cuts(1e9, &cuts, false), 5);
+        let recency_cuts = cut_points(&population, 5, true);
+        assert_eq!(recency_cuts, vec![9.0, 7.0, 5.0, 3.0]);
+        assert_eq!(score_with_cuts(0.0, &recency_cuts, true), 5);
+        assert_eq!(score_with_cuts(10.0, &recency_cuts, true), 1);
+    }
+
+    #[test]
+    fn a_tied_population_passes_every_cut() {
+        assert_eq!(cut_points(&[4.0; 6], 3, false), vec![f64::NEG_INFINITY; 2]);
+        assert_eq!(cut_points(&[4.0; 6], 3, true), vec![f64::INFINITY; 2]);
+    }
+
+    #[test]
+    fn empty_population_has_no_cuts() {
+        assert!(cut_points(&[], 5, false).is_empty());
+        assert!(
+            quantile_scores(&[None, None], 5, false)
+                .iter()
+                .all(Option::is_none)
+        );
+    }
+}
