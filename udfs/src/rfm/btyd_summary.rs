@@ -99,10 +99,10 @@ impl BtydSummary {
 
 fn result_fields() -> Fields {
     Fields::from(vec![
-        Field::new("frequency", DataType::Int64, false),
-        Field::new("recency", DataType::Float64, false),
-        Field::new("T", DataType::Float64, false),
-        Field::new("monetary_value", DataType::Float64, false),
+        Field::new("frequency", DataType::Int64, true),
+        Field::new("recency", DataType::Float64, true),
+        Field::new("T", DataType::Float64, true),
+        Field::new("monetary_value", DataType::Float64, true),
     ])
 }
 
@@ -387,12 +387,13 @@ impl GroupsAccumulator for BtydGroups {
                 0.0
             });
         }
+        // The fields are NULL too, so `s['frequency']` of a customer without purchases is NULL.
         let valid = NullBuffer::from_iter(taken.min_start.iter().map(|&m| m != NONE));
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(frequency)),
-            Arc::new(Float64Array::from(recency)),
-            Arc::new(Float64Array::from(t)),
-            Arc::new(Float64Array::from(monetary)),
+            Arc::new(Int64Array::new(frequency.into(), Some(valid.clone()))),
+            Arc::new(Float64Array::new(recency.into(), Some(valid.clone()))),
+            Arc::new(Float64Array::new(t.into(), Some(valid.clone()))),
+            Arc::new(Float64Array::new(monetary.into(), Some(valid.clone()))),
         ];
         Ok(Arc::new(StructArray::try_new(
             result_fields(),
