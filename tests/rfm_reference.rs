@@ -1,0 +1,133 @@
+//! The RFM family against reference libraries on the CDNOW sample (2,357 customers, 6,919
+//! transactions). The fixtures and the script that made them are in `tests/reference/`:
+//! lifetimes 0.11.3 for `btyd_summary`, DuckDB SQL with the documented rules for `rfm`,
+//! `rfm_score` and `value_tier`.
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::prelude::{CsvReadOptions, SessionContext};
+use seglake::SeglakeBuilder;
+
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference");
+
+async fn session() -> SessionContext {
+    let ctx = SeglakeBuilder::new()
+        .target_partitions(2)
+        .build()
+        .await
+        .expect("a session");
+    for (name, file) in [
+        ("cdnow", "cdnow_sample_transactions.csv"),
+        ("btyd_ref", "btyd_summary_cdnow.csv"),
+        ("rfm_ref", "rfm_cdnow.csv"),
+    ] {
+        ctx.register_csv(name, format!("{REFERENCE}/{file}"), CsvReadOptions::new())
+            .await
+            .expect("the fixture reads");
+    }
+    ctx
+}
+
+/// Runs `sql`, which must return one row of counts, and returns them.
+async fn counts(ctx: &SessionContext, sql: &str) -> Vec<i64> {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let batch = &batches[0];
+    (0..batch.num_columns())
+        .map(|c| {
+            datafusion::arrow::array::AsArray::as_primitive::<
+                datafusion::arrow::datatypes::Int64Type,
+            >(batch.column(c))
+            .value(0)
+        })
+        .collect()
+}
+
+async fn show(ctx: &SessionContext, sql: &str) -> String {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    pretty_format_batches(&batches).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn btyd_summary_equals_lifetimes_on_cdnow() {
+    let ctx = session().await;
+    for period in ["day", "week"] {
+        for end in ["1997-09-30", "1998-06-30"] {
+            let ours = format!(
+                "SELECT customer_id, s['frequency'] AS frequency, s['recency'] AS recency, \
+                        s['T'] AS t, s['monetary_value'] AS monetary_value \
+                 FROM (SELECT customer_id, \
+                         btyd_summary(CAST(date AS DATE), amount, DATE '{end}', '{period}') AS s \
+                       FROM cdnow GROUP BY customer_id)"
+            );
+            let reference = format!(
+                "SELECT * FROM btyd_ref WHERE period = '{period}' AND \"end\" = '{end}'"
+            );
+            // Frequency, recency and T exact; monetary value within 1e-9.
+            let mismatches = format!(
+                "SELECT o.customer_id, o.frequency, r.frequency AS ref_frequency, o.recency, \
+                        r.recency AS ref_recency, o.t, r.\"T\" AS ref_t, o.monetary_value, \
+                        r.monetary_value AS ref_monetary_value \
+                 FROM ({ours}) o FULL JOIN ({reference}) r USING (customer_id) \
+                 WHERE (o.frequency IS DISTINCT FROM r.frequency) \
+                    OR (o.recency IS DISTINCT FROM CAST(r.recency AS DOUBLE)) \
+                    OR (o.t IS DISTINCT FROM CAST(r.\"T\" AS DOUBLE)) \
+                    OR NOT abs(o.monetary_value - r.monetary_value) <= 1e-9"
+            );
+            let [rows, bad] = counts(
+                &ctx,
+                &format!(
+                    "SELECT (SELECT count(*) FROM ({reference})) AS n, (SELECT count(*) FROM ({mismatches})) AS bad"
+                ),
+            )
+            .await[..] else {
+                panic!("two counts")
+            };
+            assert_eq!(rows, 2357, "{period} {end}: every customer buys in the first quarter");
+            assert_eq!(
+                bad,
+                0,
+                "{period} {end}: rows that differ from lifetimes:\n{}",
+                show(&ctx, &format!("{mismatches} LIMIT 5")).await
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn rfm_scores_and_tiers_equal_duckdb_on_cdnow() {
+    let ctx = session().await;
+    let ours = "
+        WITH c AS (
+          SELECT customer_id, rfm(CAST(date AS DATE), amount, DATE '1997-10-01') AS v
+          FROM cdnow GROUP BY customer_id)
+        SELECT customer_id, v['recency_days'] AS recency_days, v['frequency'] AS frequency,
+               v['purchase_days'] AS purchase_days, v['monetary'] AS monetary,
+               v['tenure_days'] AS tenure_days, s['r'] AS r, s['f'] AS f, s['m'] AS m, tier
+        FROM (SELECT customer_id, v,
+                     rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s,
+                     value_tier(v['monetary']) OVER () AS tier
+              FROM c)";
+    let mismatches = format!(
+        "SELECT o.*, r.* FROM ({ours}) o FULL JOIN rfm_ref r USING (customer_id)
+         WHERE (o.recency_days IS DISTINCT FROM r.recency_days)
+            OR (o.frequency IS DISTINCT FROM r.frequency)
+            OR (o.purchase_days IS DISTINCT FROM r.purchase_days)
+            OR (o.tenure_days IS DISTINCT FROM r.tenure_days)
+            OR NOT abs(o.monetary - r.monetary) <= 1e-9
+            OR (o.r IS DISTINCT FROM r.r) OR (o.f IS DISTINCT FROM r.f) OR (o.m IS DISTINCT FROM r.m)
+            OR (o.tier IS DISTINCT FROM r.tier)"
+    );
+    let [rows, bad] = counts(
+        &ctx,
+        &format!("SELECT (SELECT count(*) FROM rfm_ref) AS n, (SELECT count(*) FROM ({mismatches})) AS bad"),
+    )
+    .await[..] else {
+        panic!("two counts")
+    };
+    assert_eq!(rows, 2357);
+    assert_eq!(
+        bad,
+        0,
+        "rows that differ from DuckDB:\n{}",
+        show(&ctx, &format!("{mismatches} LIMIT 5")).await
+    );
+}
