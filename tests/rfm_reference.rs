@@ -58,9 +58,8 @@ async fn btyd_summary_equals_lifetimes_on_cdnow() {
                          btyd_summary(CAST(date AS DATE), amount, DATE '{end}', '{period}') AS s \
                        FROM cdnow GROUP BY customer_id)"
             );
-            let reference = format!(
-                "SELECT * FROM btyd_ref WHERE period = '{period}' AND \"end\" = '{end}'"
-            );
+            let reference =
+                format!("SELECT * FROM btyd_ref WHERE period = '{period}' AND \"end\" = '{end}'");
             // Frequency, recency and T exact; monetary value within 1e-9.
             let mismatches = format!(
                 "SELECT o.customer_id, o.frequency, r.frequency AS ref_frequency, o.recency, \
@@ -81,7 +80,10 @@ async fn btyd_summary_equals_lifetimes_on_cdnow() {
             .await[..] else {
                 panic!("two counts")
             };
-            assert_eq!(rows, 2357, "{period} {end}: every customer buys in the first quarter");
+            assert_eq!(
+                rows, 2357,
+                "{period} {end}: every customer buys in the first quarter"
+            );
             assert_eq!(
                 bad,
                 0,

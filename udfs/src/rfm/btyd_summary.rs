@@ -45,7 +45,16 @@ const NONE: i64 = i64::MAX;
     skipped; a NaN amount is an error.",
     syntax_example = "btyd_summary(order_ts, amount, as_of [, period [, multiplier]])",
     sql_example = r#"```sql
-EXAMPLE
+> SELECT customer_id, btyd_summary(order_ts, amount, DATE '2023-12-31', 'week') AS s
+  FROM transactions GROUP BY customer_id ORDER BY customer_id;
++-------------+---------------------------------------------------------------+
+| customer_id | s                                                             |
++-------------+---------------------------------------------------------------+
+| 1           | {frequency: 2, recency: 35.0, T: 50.0, monetary_value: 57.75} |
+| 2           | {frequency: 0, recency: 0.0, T: 44.0, monetary_value: 0.0}    |
+| 3           | {frequency: 2, recency: 42.0, T: 43.0, monetary_value: 77.5}  |
+| 4           | {frequency: 0, recency: 0.0, T: 26.0, monetary_value: 0.0}    |
++-------------+---------------------------------------------------------------+
 ```"#,
     argument(
         name = "order_ts",

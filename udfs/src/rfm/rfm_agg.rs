@@ -49,7 +49,14 @@ const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
   FROM (SELECT customer_id, rfm(order_ts, amount, DATE '2023-07-01') AS r
         FROM transactions GROUP BY customer_id)
   ORDER BY customer_id;
-EXAMPLE_OUTPUT
++-------------+---------+-----------+----------+
+| customer_id | recency | frequency | monetary |
++-------------+---------+-----------+----------+
+| 1           | 121     | 2         | 155.5    |
+| 2           | 131     | 1         | 0.0      |
+| 3           | 82      | 2         | 310.0    |
+| 4           | NULL    | 0         | 0.0      |
++-------------+---------+-----------+----------+
 ```
 Read fields with `r['recency_days']`."#,
     argument(

@@ -29,7 +29,12 @@ const SYNTAX: &str = "rfm_cuts(value [, bins [, lower_is_better]])";
     plain value: store it with `CREATE TABLE ... AS` or `COPY ... TO` Parquet.",
     syntax_example = "rfm_cuts(value [, bins [, lower_is_better]])",
     sql_example = r#"```sql
-EXAMPLE
+> SELECT rfm_cuts(amount, 4) AS cuts FROM transactions;
++-------------------------------------------------------------+
+| cuts                                                        |
++-------------------------------------------------------------+
+| {bins: 4, lower_is_better: false, cuts: [15.0, 42.0, 80.0]} |
++-------------------------------------------------------------+
 ```"#,
     argument(
         name = "value",

@@ -31,7 +31,18 @@ const SYNTAX: &str = "rfm_score(recency_days, frequency, monetary [, bins]) OVER
     error. `rfm_cuts` and `score_by_cuts` freeze the same rule for later data.",
     syntax_example = "rfm_score(recency_days, frequency, monetary [, bins]) OVER ([PARTITION BY ...])",
     sql_example = r#"```sql
-EXAMPLE
+> SELECT customer_id, rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS score
+  FROM (SELECT customer_id, rfm(order_ts, amount, DATE '2024-01-01') AS v
+        FROM transactions GROUP BY customer_id)
+  ORDER BY customer_id;
++-------------+-------------------------------+
+| customer_id | score                         |
++-------------+-------------------------------+
+| 1           | {r: 4, f: 5, m: 4, code: 454} |
+| 2           | {r: 2, f: 3, m: 2, code: 232} |
+| 3           | {r: 5, f: 5, m: 5, code: 555} |
+| 4           | {r: 3, f: 3, m: 3, code: 333} |
++-------------+-------------------------------+
 ```"#,
     argument(
         name = "recency_days",

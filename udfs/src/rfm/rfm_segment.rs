@@ -30,7 +30,13 @@ const SYNTAX: &str = "rfm_segment(r, f, m [, map])";
     gives NULL.",
     syntax_example = "rfm_segment(r, f, m [, map])",
     sql_example = r#"```sql
-EXAMPLE
+> SELECT rfm_segment(5, 4, 1) AS standard, rfm_segment(5, 4, 1, 'rfm_package') AS rfm_package,
+         rfm_segment(4, 3, 3, map => 'pymc') AS pymc;
++-----------+-------------+------------------+
+| standard  | rfm_package | pymc             |
++-----------+-------------+------------------+
+| champions | others      | premium_customer |
++-----------+-------------+------------------+
 ```"#,
     argument(name = "r", description = "Recency score (5 or 4 best)."),
     argument(name = "f", description = "Frequency score."),

@@ -26,7 +26,16 @@ const SYNTAX: &str = "score_by_cuts(value, cuts)";
     NULL.",
     syntax_example = "score_by_cuts(value, cuts)",
     sql_example = r#"```sql
-EXAMPLE
+> SELECT order_id, amount, score_by_cuts(amount, c) AS score
+  FROM transactions CROSS JOIN (SELECT rfm_cuts(amount, 4) AS c FROM transactions)
+  ORDER BY order_id LIMIT 3;
++----------+--------+-------+
+| order_id | amount | score |
++----------+--------+-------+
+| 101      | 120.0  | 4     |
+| 102      | 35.5   | 2     |
+| 103      | 80.0   | 3     |
++----------+--------+-------+
 ```"#,
     argument(
         name = "value",

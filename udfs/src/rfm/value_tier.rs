@@ -28,7 +28,17 @@ const SYNTAX: &str = "value_tier(monetary [, high_share [, medium_share]]) OVER 
     tier `zero` and is left out of the revenue total; NULL spend gives NULL; NaN is an error.",
     syntax_example = "value_tier(monetary [, high_share [, medium_share]]) OVER ([PARTITION BY ...])",
     sql_example = r#"```sql
-EXAMPLE
+> SELECT customer_id, spend, value_tier(spend) OVER () AS tier
+  FROM (SELECT customer_id, sum(amount) AS spend FROM transactions GROUP BY customer_id)
+  ORDER BY spend DESC;
++-------------+-------+--------+
+| customer_id | spend | tier   |
++-------------+-------+--------+
+| 3           | 405.0 | high   |
+| 1           | 235.5 | medium |
+| 4           | 42.0  | low    |
+| 2           | 0.0   | zero   |
++-------------+-------+--------+
 ```"#,
     argument(name = "monetary", description = "Each customer's spend."),
     argument(
