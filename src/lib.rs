@@ -6,11 +6,13 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod format;
 pub mod functions;
+pub mod generate;
 pub mod lake;
 pub mod output;
 pub mod repl;

@@ -410,3 +410,31 @@ fn functions_are_documented() {
         run.stderr
     );
 }
+
+#[test]
+fn demo_generates_once_and_shows_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let args = [
+        "demo",
+        "--customers",
+        "1500",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+    let run = seglake_in(dir.path(), &args, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("generating a 1500-customer demo lake"),
+        "{}",
+        run.stderr
+    );
+    for heading in ["The lake", "RFM segments as of 2025-01-01", "Value tiers"] {
+        assert!(run.stdout.contains(heading), "{heading}: {}", run.stdout);
+    }
+    assert!(run.stdout.contains("| champions "), "{}", run.stdout);
+    // The second run reuses the cached lake.
+    let again = seglake_in(dir.path(), &args, "");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(!again.stderr.contains("generating"), "{}", again.stderr);
+}

@@ -133,3 +133,35 @@ async fn rfm_scores_and_tiers_equal_duckdb_on_cdnow() {
         show(&ctx, &format!("{mismatches} LIMIT 5")).await
     );
 }
+
+#[tokio::test]
+async fn scores_follow_the_cume_dist_rule_on_a_generated_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = seglake::generate::GenOptions::new(3000, dir.path());
+    options.threads = 2;
+    seglake::generate::generate(&options).unwrap();
+    let ctx = SeglakeBuilder::new()
+        .lake(dir.path().display().to_string())
+        .build()
+        .await
+        .unwrap();
+    // The rule stated independently with DataFusion's own CUME_DIST window function.
+    let mismatches = "
+        WITH c AS (
+          SELECT customer_id, v['recency_days'] AS rec, v['frequency'] AS f, v['monetary'] AS m
+          FROM (SELECT customer_id, rfm(order_ts, amount, DATE '2024-07-01') AS v
+                FROM transactions GROUP BY customer_id)
+          WHERE v['frequency'] > 0)
+        SELECT count(*) AS bad, (SELECT count(*) FROM c) AS n FROM (
+          SELECT rfm_score(rec, f, m) OVER () AS s,
+                 CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY rec DESC)) AS INT) AS r_ref,
+                 CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY f)) AS INT) AS f_ref,
+                 CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY m)) AS INT) AS m_ref
+          FROM c)
+        WHERE s['r'] <> r_ref OR s['f'] <> f_ref OR s['m'] <> m_ref";
+    let [bad, n] = counts(&ctx, mismatches).await[..] else {
+        panic!("two counts")
+    };
+    assert!(n > 2000, "most customers bought by mid-2024: {n}");
+    assert_eq!(bad, 0);
+}

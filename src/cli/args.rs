@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::parse_byte_size;
@@ -14,6 +15,8 @@ Examples:
   seglake --lake data/lake sql \"SELECT count(*) FROM transactions\"
   seglake --lake s3://bucket/lake -f report.sql --output report.parquet
   seglake functions                             seglake's SQL functions; NAME shows one
+  seglake gen --customers 100000 --out lake     a synthetic customer lake with known truth
+  seglake demo                                  what seglake finds in a generated lake
 
 Exit codes: 0 success, 1 a statement, table or output failed, 2 bad usage.
 A seglake.toml in the current folder (or --config FILE) can declare the lake, tables and limits.";
@@ -111,6 +114,48 @@ pub enum Command {
     },
     /// Start the interactive SQL shell (the default without a command)
     Repl,
+    /// Generate a synthetic customer lake with known truth (Parquet, one folder per table)
+    Gen {
+        /// Number of customers (about 20 transactions each over three years)
+        #[arg(long, default_value_t = 10_000)]
+        customers: u64,
+        /// Folder to write the lake into (tables customers, transactions, events, campaigns,
+        /// campaign_contacts, surveys, and the truth in _truth/)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Random seed: the same seed and version give byte-identical files
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// First day of the simulated period
+        #[arg(long, value_name = "DATE", default_value = "2022-01-01", value_parser = parse_date)]
+        start: NaiveDate,
+        /// Last day of the simulated period
+        #[arg(long, value_name = "DATE", default_value = "2024-12-31", value_parser = parse_date)]
+        end: NaiveDate,
+        /// Replace the tables of an existing lake in DIR
+        #[arg(long)]
+        overwrite: bool,
+        /// Worker threads [default: number of cores]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
+    },
+    /// Show what seglake finds in a generated 20,000-customer lake (generated once, then cached)
+    Demo {
+        /// Number of customers of the demo lake
+        #[arg(long, default_value_t = 20_000)]
+        customers: u64,
+        /// Where the demo lake is cached [default: the user's cache folder, or $SEGLAKE_CACHE]
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// Generate the demo lake again even if it is cached
+        #[arg(long)]
+        regenerate: bool,
+    },
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("expected a date like 2024-01-31, got '{text}'"))
 }
 
 fn parse_table_spec(text: &str) -> Result<TableSpec, String> {

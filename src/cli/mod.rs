@@ -81,6 +81,42 @@ pub async fn run(cli: Cli) -> Result<()> {
         let ctx = SeglakeBuilder::new().build().await?;
         return print_functions(&ctx, name.as_deref(), *all, *markdown);
     }
+    match &cli.command {
+        Some(Command::Gen {
+            customers,
+            out,
+            seed,
+            start,
+            end,
+            overwrite,
+            threads,
+        }) => {
+            let mut options = crate::generate::GenOptions::new(*customers, out);
+            options.seed = *seed;
+            options.start = *start;
+            options.end = *end;
+            options.overwrite = *overwrite;
+            options.quiet = global.quiet;
+            if let Some(threads) = threads {
+                options.threads = usize::from(*threads);
+            }
+            return generate(&options);
+        }
+        Some(Command::Demo {
+            customers,
+            cache_dir,
+            regenerate,
+        }) => {
+            let demo = crate::demo::DemoOptions {
+                customers: *customers,
+                cache_dir: cache_dir.clone(),
+                regenerate: *regenerate,
+                quiet: global.quiet,
+            };
+            return crate::demo::run(&demo).await;
+        }
+        _ => {}
+    }
     let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
     let print = global.print_options()?;
     let ctx = settings.builder().build().await?;
@@ -158,6 +194,32 @@ async fn run_scripts(
         if let Some(note) = outcome_note(&outcome, print) {
             eprintln!("{note}");
         }
+    }
+    Ok(())
+}
+
+fn generate(options: &crate::generate::GenOptions) -> Result<()> {
+    let summary = crate::generate::generate(options).map_err(|e| {
+        let message = describe(&e);
+        if matches!(e, DataFusionError::Plan(_)) {
+            SeglakeError::usage(message)
+        } else {
+            SeglakeError::failed(message)
+        }
+    })?;
+    if !options.quiet {
+        let counts: Vec<String> = summary
+            .rows
+            .iter()
+            .filter(|(table, _)| table.as_str() != "_truth")
+            .map(|(table, rows)| format!("{table} {rows}"))
+            .collect();
+        eprintln!(
+            "wrote {} in {:.1} s: {}",
+            options.out.display(),
+            summary.seconds,
+            counts.join(", ")
+        );
     }
     Ok(())
 }
