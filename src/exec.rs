@@ -46,7 +46,7 @@ pub async fn execute_statement(
 pub struct PrintOptions {
     pub format: OutputFormat,
     pub max_rows: MaxRows,
-    /// No notes (rows hidden, timing) on stderr.
+    /// No notes on hidden rows (timing is still printed when asked for).
     pub quiet: bool,
     /// Print the row count and time after each result.
     pub timing: bool,
@@ -146,7 +146,7 @@ pub async fn run_statement_to_file(
 
 /// The note printed after a result: rows, what was hidden, and the time when asked for.
 pub fn outcome_note(outcome: &StatementOutcome, options: &PrintOptions) -> Option<String> {
-    if options.quiet || !outcome.has_result {
+    if (options.quiet && !options.timing) || !outcome.has_result {
         return None;
     }
     let rows = outcome.summary.rows;
@@ -276,8 +276,16 @@ mod tests {
         assert_eq!(outcome_note(&all, &timed).unwrap(), "1 row in 1.500 s");
         let quiet = PrintOptions {
             quiet: true,
-            ..timed
+            ..options
         };
         assert_eq!(outcome_note(&all, &quiet), None);
+        let quiet_timed = PrintOptions {
+            quiet: true,
+            ..timed
+        };
+        assert_eq!(
+            outcome_note(&all, &quiet_timed).unwrap(),
+            "1 row in 1.500 s"
+        );
     }
 }

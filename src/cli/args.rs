@@ -62,6 +62,10 @@ pub struct GlobalArgs {
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
 
+    /// Print each statement's row count and time to stderr
+    #[arg(long, global = true)]
+    pub timing: bool,
+
     /// Register every sub-folder and data file of DIR (a path or URL) as a table (repeatable)
     #[arg(long, global = true, value_name = "DIR")]
     pub lake: Vec<String>,

@@ -330,7 +330,7 @@ impl GlobalArgs {
             format,
             max_rows: MaxRows::from_count(self.maxrows),
             quiet: self.quiet,
-            timing: false,
+            timing: self.timing,
         })
     }
 }

@@ -2,4 +2,5 @@
 //! arguments, and a one-group accumulator over a `GroupsAccumulator`.
 
 pub mod args;
+pub mod day_sets;
 pub mod single_group;

@@ -22,7 +22,9 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 
 use super::periods::{Period, day_of_micros};
+use super::rfm_agg::days_list;
 use crate::common::args;
+use crate::common::day_sets::{DayArena, DaySlot};
 use crate::common::single_group::{GroupState, SingleGroup};
 
 const SYNTAX: &str = "btyd_summary(order_ts, amount, as_of [, period [, multiplier]])";
@@ -179,7 +181,55 @@ impl AggregateUDFImpl for BtydSummary {
     }
 }
 
-/// Per-group state. Periods are identified by the day they start on.
+/// One group's state. Periods are identified by the day they start on.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// The first period (NONE without purchases), and the sum of the amounts in it.
+    min_start: i64,
+    first_amount: f64,
+    /// The sum of the amounts in every later period.
+    repeat_amount: f64,
+    max_start: i64,
+    periods: DaySlot,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            min_start: NONE,
+            first_amount: 0.0,
+            repeat_amount: 0.0,
+            max_start: i64::MIN,
+            periods: DaySlot::default(),
+        }
+    }
+}
+
+impl Slot {
+    /// Combines this group with a partial summary whose first period is `start` (holding
+    /// `first` in amounts), with `repeat` in later periods and its last period at `last`.
+    #[inline]
+    fn combine(&mut self, start: i64, first: f64, repeat: f64, last: i64) {
+        if self.min_start == NONE {
+            self.min_start = start;
+            self.first_amount = first;
+            self.repeat_amount = repeat;
+        } else if start < self.min_start {
+            // The old first period becomes a repeat period.
+            self.repeat_amount += self.first_amount + repeat;
+            self.first_amount = first;
+            self.min_start = start;
+        } else if start == self.min_start {
+            self.first_amount += first;
+            self.repeat_amount += repeat;
+        } else {
+            self.repeat_amount += first + repeat;
+        }
+        self.max_start = self.max_start.max(last);
+    }
+}
+
+/// The state of all groups.
 #[derive(Debug, Clone)]
 struct BtydGroups {
     period: Period,
@@ -187,15 +237,9 @@ struct BtydGroups {
     /// The start day of the period holding as_of; later periods are ignored.
     end_start: i64,
     amount_name: String,
-    /// The first period, and the sum of the amounts in it.
-    min_start: Vec<i64>,
-    first_amount: Vec<f64>,
-    /// The sum of the amounts in every later period.
-    repeat_amount: Vec<f64>,
-    max_start: Vec<i64>,
-    /// Period starts; consecutive repeats are stored once, the rest deduplicated on evaluate.
-    periods: Vec<Vec<i32>>,
-    stored_periods: usize,
+    slots: Vec<Slot>,
+    /// The distinct periods of every group.
+    periods: DayArena,
 }
 
 impl BtydGroups {
@@ -234,21 +278,27 @@ impl BtydGroups {
                 }
             },
         };
-        Ok(Self {
+        let amount_name = acc_args
+            .expr_fields
+            .get(1)
+            .map_or_else(|| "amount".to_string(), |f| f.name().clone());
+        Ok(Self::new(
             period,
             multiplier,
-            end_start: period.start_day(day_of_micros(as_of)),
-            amount_name: acc_args
-                .expr_fields
-                .get(1)
-                .map_or_else(|| "amount".to_string(), |f| f.name().clone()),
-            min_start: vec![],
-            first_amount: vec![],
-            repeat_amount: vec![],
-            max_start: vec![],
-            periods: vec![],
-            stored_periods: 0,
-        })
+            day_of_micros(as_of),
+            amount_name,
+        ))
+    }
+
+    fn new(period: Period, multiplier: f64, as_of_day: i64, amount_name: String) -> Self {
+        Self {
+            period,
+            multiplier,
+            end_start: period.start_day(as_of_day),
+            amount_name,
+            slots: vec![],
+            periods: DayArena::default(),
+        }
     }
 
     /// Adds one purchase; `false` when the amount is NaN.
@@ -261,37 +311,10 @@ impl BtydGroups {
         if start > self.end_start {
             return true;
         }
-        self.add_period(group, start, amount, 0.0, start);
-        let periods = &mut self.periods[group];
-        let start = start as i32;
-        if periods.last() != Some(&start) {
-            periods.push(start);
-            self.stored_periods += 1;
-        }
+        let slot = &mut self.slots[group];
+        slot.combine(start, amount, 0.0, start);
+        self.periods.insert(&mut slot.periods, group, start as i32);
         true
-    }
-
-    /// Combines a group with a partial summary whose first period is `start` (holding
-    /// `first` in amounts), with `repeat` in later periods and its last period at `last`.
-    #[inline]
-    fn add_period(&mut self, group: usize, start: i64, first: f64, repeat: f64, last: i64) {
-        let min = self.min_start[group];
-        if min == NONE {
-            self.min_start[group] = start;
-            self.first_amount[group] = first;
-            self.repeat_amount[group] = repeat;
-        } else if start < min {
-            // The old first period becomes a repeat period.
-            self.repeat_amount[group] += self.first_amount[group] + repeat;
-            self.first_amount[group] = first;
-            self.min_start[group] = start;
-        } else if start == min {
-            self.first_amount[group] += first;
-            self.repeat_amount[group] += repeat;
-        } else {
-            self.repeat_amount[group] += first + repeat;
-        }
-        self.max_start[group] = self.max_start[group].max(last);
     }
 
     fn nan_error(&self) -> Result<()> {
@@ -301,35 +324,25 @@ impl BtydGroups {
         )
     }
 
-    fn take(&mut self, emit_to: EmitTo) -> Taken {
-        let taken = Taken {
-            min_start: emit_to.take_needed(&mut self.min_start),
-            first_amount: emit_to.take_needed(&mut self.first_amount),
-            repeat_amount: emit_to.take_needed(&mut self.repeat_amount),
-            max_start: emit_to.take_needed(&mut self.max_start),
-            periods: emit_to.take_needed(&mut self.periods),
-        };
-        self.stored_periods = self.periods.iter().map(Vec::len).sum();
-        taken
+    /// Takes the groups `emit_to` names, with the arena holding their periods.
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<Slot>, DayArena) {
+        match emit_to {
+            EmitTo::All => (
+                std::mem::take(&mut self.slots),
+                std::mem::take(&mut self.periods),
+            ),
+            EmitTo::First(n) => (
+                emit_to.take_needed(&mut self.slots),
+                self.periods.split_first(n),
+            ),
+        }
     }
-}
-
-struct Taken {
-    min_start: Vec<i64>,
-    first_amount: Vec<f64>,
-    repeat_amount: Vec<f64>,
-    max_start: Vec<i64>,
-    periods: Vec<Vec<i32>>,
 }
 
 impl GroupState for BtydGroups {
     fn resize(&mut self, total_num_groups: usize) {
-        if self.min_start.len() < total_num_groups {
-            self.min_start.resize(total_num_groups, NONE);
-            self.first_amount.resize(total_num_groups, 0.0);
-            self.repeat_amount.resize(total_num_groups, 0.0);
-            self.max_start.resize(total_num_groups, i64::MIN);
-            self.periods.resize_with(total_num_groups, Vec::new);
+        if self.slots.len() < total_num_groups {
+            self.slots.resize(total_num_groups, Slot::default());
         }
     }
 }
@@ -366,20 +379,18 @@ impl GroupsAccumulator for BtydGroups {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let mut taken = self.take(emit_to);
-        let n = taken.min_start.len();
+        let (slots, periods) = self.take(emit_to);
+        let n = slots.len();
+        let day_slots: Vec<DaySlot> = slots.iter().map(|s| s.periods).collect();
+        let distinct = periods.distinct_counts(&day_slots);
         let mut frequency = Vec::with_capacity(n);
         let mut recency = Vec::with_capacity(n);
         let mut t = Vec::with_capacity(n);
         let mut monetary = Vec::with_capacity(n);
-        for i in 0..n {
-            let periods = &mut taken.periods[i];
-            periods.sort_unstable();
-            periods.dedup();
-            let repeats = periods.len().saturating_sub(1) as i64;
-            let min = taken.min_start[i];
+        for (slot, distinct) in slots.iter().zip(distinct) {
+            let repeats = distinct.saturating_sub(1) as i64;
             frequency.push(repeats);
-            if min == NONE {
+            if slot.min_start == NONE {
                 recency.push(0.0);
                 t.push(0.0);
                 monetary.push(0.0);
@@ -387,17 +398,20 @@ impl GroupsAccumulator for BtydGroups {
             }
             recency.push(
                 self.period
-                    .between(min, taken.max_start[i], self.multiplier),
+                    .between(slot.min_start, slot.max_start, self.multiplier),
             );
-            t.push(self.period.between(min, self.end_start, self.multiplier));
+            t.push(
+                self.period
+                    .between(slot.min_start, self.end_start, self.multiplier),
+            );
             monetary.push(if repeats > 0 {
-                taken.repeat_amount[i] / repeats as f64
+                slot.repeat_amount / repeats as f64
             } else {
                 0.0
             });
         }
         // The fields are NULL too, so `s['frequency']` of a customer without purchases is NULL.
-        let valid = NullBuffer::from_iter(taken.min_start.iter().map(|&m| m != NONE));
+        let valid = NullBuffer::from_iter(slots.iter().map(|s| s.min_start != NONE));
         let columns: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::new(frequency.into(), Some(valid.clone()))),
             Arc::new(Float64Array::new(recency.into(), Some(valid.clone()))),
@@ -412,25 +426,26 @@ impl GroupsAccumulator for BtydGroups {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let taken = self.take(emit_to);
-        let present = |v: &[i64]| -> Int64Array {
-            v.iter()
-                .zip(&taken.min_start)
-                .map(|(&x, &min)| (min != NONE).then_some(x))
+        let (slots, periods) = self.take(emit_to);
+        let present = |value: fn(&Slot) -> i64| -> Int64Array {
+            slots
+                .iter()
+                .map(|s| (s.min_start != NONE).then(|| value(s)))
                 .collect()
         };
-        let mut lengths = Vec::with_capacity(taken.periods.len());
-        let mut values = Vec::with_capacity(taken.periods.iter().map(Vec::len).sum());
-        for periods in &taken.periods {
-            lengths.push(periods.len());
-            values.extend_from_slice(periods);
-        }
         Ok(vec![
-            Arc::new(present(&taken.min_start)),
-            Arc::new(present(&taken.max_start)),
-            Arc::new(Float64Array::from(taken.first_amount)),
-            Arc::new(Float64Array::from(taken.repeat_amount)),
-            Arc::new(periods_list(lengths, values)),
+            Arc::new(present(|s| s.min_start)),
+            Arc::new(present(|s| s.max_start)),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.first_amount),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.repeat_amount),
+            )),
+            Arc::new(days_list(
+                &periods,
+                &slots.iter().map(|s| s.periods).collect::<Vec<_>>(),
+            )),
         ])
     }
 
@@ -452,16 +467,11 @@ impl GroupsAccumulator for BtydGroups {
             if min.is_null(i) {
                 continue;
             }
-            self.add_period(
-                group,
-                min.value(i),
-                first.value(i),
-                repeat.value(i),
-                max.value(i),
-            );
-            let span = &period_values[offsets[i] as usize..offsets[i + 1] as usize];
-            self.periods[group].extend_from_slice(span);
-            self.stored_periods += span.len();
+            let slot = &mut self.slots[group];
+            slot.combine(min.value(i), first.value(i), repeat.value(i), max.value(i));
+            for &period in &period_values[offsets[i] as usize..offsets[i + 1] as usize] {
+                self.periods.insert(&mut slot.periods, group, period);
+            }
         }
         Ok(())
     }
@@ -511,9 +521,7 @@ impl GroupsAccumulator for BtydGroups {
     }
 
     fn size(&self) -> usize {
-        self.min_start.capacity() * (2 * size_of::<i64>() + 2 * size_of::<f64>())
-            + self.periods.capacity() * size_of::<Vec<i32>>()
-            + self.stored_periods * size_of::<i32>()
+        self.slots.capacity() * size_of::<Slot>() + self.periods.size()
     }
 }
 
@@ -535,18 +543,7 @@ mod tests {
 
     fn groups(period: Period, end: (i64, u32, u32), multiplier: f64) -> BtydGroups {
         let end_day = days_from_civil(end.0, end.1, end.2);
-        BtydGroups {
-            period,
-            multiplier,
-            end_start: period.start_day(end_day),
-            amount_name: "amount".into(),
-            min_start: vec![],
-            first_amount: vec![],
-            repeat_amount: vec![],
-            max_start: vec![],
-            periods: vec![],
-            stored_periods: 0,
-        }
+        BtydGroups::new(period, multiplier, end_day, "amount".into())
     }
 
     fn ts(y: i64, m: u32, d: u32) -> Option<i64> {

@@ -25,6 +25,7 @@ use datafusion_macros::user_doc;
 
 use super::periods::{MICROS_PER_DAY, day_of_micros};
 use crate::common::args;
+use crate::common::day_sets::{DayArena, DaySlot};
 use crate::common::single_group::{GroupState, SingleGroup};
 
 const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
@@ -186,7 +187,29 @@ impl AggregateUDFImpl for Rfm {
     }
 }
 
-/// Per-group state, one vector per field.
+/// One group's state, kept together so a row touches one place in memory.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    purchases: i64,
+    monetary: f64,
+    first: i64,
+    last: i64,
+    days: DaySlot,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            purchases: 0,
+            monetary: 0.0,
+            first: i64::MAX,
+            last: i64::MIN,
+            days: DaySlot::default(),
+        }
+    }
+}
+
+/// The state of all groups.
 #[derive(Debug, Clone)]
 struct RfmGroups {
     /// Rows at or after this instant are ignored.
@@ -194,14 +217,9 @@ struct RfmGroups {
     as_of_day: i64,
     /// The amount argument's name, for the NaN error.
     amount_name: String,
-    purchases: Vec<i64>,
-    monetary: Vec<f64>,
-    first: Vec<i64>,
-    last: Vec<i64>,
-    /// Purchase days; a day equal to the last one pushed is not pushed again, so sorted input
-    /// stores each day once. Deduplicated when evaluated.
-    days: Vec<Vec<i32>>,
-    stored_days: usize,
+    slots: Vec<Slot>,
+    /// The distinct purchase days of every group.
+    days: DayArena,
 }
 
 impl RfmGroups {
@@ -221,17 +239,17 @@ impl RfmGroups {
             .expr_fields
             .get(1)
             .map_or_else(|| "amount".to_string(), |f| f.name().clone());
-        Ok(Self {
+        Ok(Self::with_as_of(as_of, amount_name))
+    }
+
+    fn with_as_of(as_of: i64, amount_name: String) -> Self {
+        Self {
             as_of,
             as_of_day: day_of_micros(as_of),
             amount_name,
-            purchases: vec![],
-            monetary: vec![],
-            first: vec![],
-            last: vec![],
-            days: vec![],
-            stored_days: 0,
-        })
+            slots: vec![],
+            days: DayArena::default(),
+        }
     }
 
     fn nan_error(&self) -> Result<()> {
@@ -250,30 +268,37 @@ impl RfmGroups {
         if amount.is_nan() {
             return false;
         }
-        self.monetary[group] += amount;
+        let slot = &mut self.slots[group];
+        slot.monetary += amount;
         if amount >= 0.0 {
-            self.purchases[group] += 1;
-            self.first[group] = self.first[group].min(ts);
-            self.last[group] = self.last[group].max(ts);
-            let day = ts.div_euclid(MICROS_PER_DAY) as i32;
-            let days = &mut self.days[group];
-            if days.last() != Some(&day) {
-                days.push(day);
-                self.stored_days += 1;
-            }
+            slot.purchases += 1;
+            slot.first = slot.first.min(ts);
+            slot.last = slot.last.max(ts);
+            self.days
+                .insert(&mut slot.days, group, ts.div_euclid(MICROS_PER_DAY) as i32);
         }
         true
+    }
+
+    /// Takes the groups `emit_to` names, with the arena holding their days.
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<Slot>, DayArena) {
+        match emit_to {
+            EmitTo::All => (
+                std::mem::take(&mut self.slots),
+                std::mem::take(&mut self.days),
+            ),
+            EmitTo::First(n) => (
+                emit_to.take_needed(&mut self.slots),
+                self.days.split_first(n),
+            ),
+        }
     }
 }
 
 impl GroupState for RfmGroups {
     fn resize(&mut self, total_num_groups: usize) {
-        if self.purchases.len() < total_num_groups {
-            self.purchases.resize(total_num_groups, 0);
-            self.monetary.resize(total_num_groups, 0.0);
-            self.first.resize(total_num_groups, i64::MAX);
-            self.last.resize(total_num_groups, i64::MIN);
-            self.days.resize_with(total_num_groups, Vec::new);
+        if self.slots.len() < total_num_groups {
+            self.slots.resize(total_num_groups, Slot::default());
         }
     }
 }
@@ -311,42 +336,39 @@ impl GroupsAccumulator for RfmGroups {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let purchases = emit_to.take_needed(&mut self.purchases);
-        let monetary = emit_to.take_needed(&mut self.monetary);
-        let first = emit_to.take_needed(&mut self.first);
-        let last = emit_to.take_needed(&mut self.last);
-        let mut days = emit_to.take_needed(&mut self.days);
-        self.stored_days = self.days.iter().map(Vec::len).sum();
-
-        let bought = |i: usize| purchases[i] > 0;
-        let n = purchases.len();
-        let recency: Int64Array = (0..n)
-            .map(|i| bought(i).then(|| self.as_of_day - day_of_micros(last[i])))
+        let (slots, days) = self.take(emit_to);
+        let bought = |s: &Slot| s.purchases > 0;
+        let recency: Int64Array = slots
+            .iter()
+            .map(|s| bought(s).then(|| self.as_of_day - day_of_micros(s.last)))
             .collect();
-        let tenure: Int64Array = (0..n)
-            .map(|i| bought(i).then(|| self.as_of_day - day_of_micros(first[i])))
+        let tenure: Int64Array = slots
+            .iter()
+            .map(|s| bought(s).then(|| self.as_of_day - day_of_micros(s.first)))
             .collect();
-        let distinct_days: Int64Array = days
-            .iter_mut()
-            .map(|d| {
-                d.sort_unstable();
-                d.dedup();
-                Some(d.len() as i64)
-            })
-            .collect();
-        let average: Float64Array = (0..n)
-            .map(|i| bought(i).then(|| monetary[i] / purchases[i] as f64))
+        let day_slots: Vec<DaySlot> = slots.iter().map(|s| s.days).collect();
+        let distinct_days = Int64Array::from_iter_values(
+            days.distinct_counts(&day_slots)
+                .into_iter()
+                .map(|n| n as i64),
+        );
+        let average: Float64Array = slots
+            .iter()
+            .map(|s| bought(s).then(|| s.monetary / s.purchases as f64))
             .collect();
         let first_ts: TimestampMicrosecondArray =
-            (0..n).map(|i| bought(i).then_some(first[i])).collect();
+            slots.iter().map(|s| bought(s).then_some(s.first)).collect();
         let last_ts: TimestampMicrosecondArray =
-            (0..n).map(|i| bought(i).then_some(last[i])).collect();
-
+            slots.iter().map(|s| bought(s).then_some(s.last)).collect();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(recency),
-            Arc::new(Int64Array::from(purchases)),
+            Arc::new(Int64Array::from_iter_values(
+                slots.iter().map(|s| s.purchases),
+            )),
             Arc::new(distinct_days),
-            Arc::new(Float64Array::from(monetary)),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.monetary),
+            )),
             Arc::new(average),
             Arc::new(first_ts),
             Arc::new(last_ts),
@@ -360,25 +382,28 @@ impl GroupsAccumulator for RfmGroups {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let purchases = emit_to.take_needed(&mut self.purchases);
-        let monetary = emit_to.take_needed(&mut self.monetary);
-        let first = emit_to.take_needed(&mut self.first);
-        let last = emit_to.take_needed(&mut self.last);
-        let days = emit_to.take_needed(&mut self.days);
-        self.stored_days = self.days.iter().map(Vec::len).sum();
-        let n = purchases.len();
-        let first: TimestampMicrosecondArray = (0..n)
-            .map(|i| (purchases[i] > 0).then_some(first[i]))
+        let (slots, days) = self.take(emit_to);
+        let first: TimestampMicrosecondArray = slots
+            .iter()
+            .map(|s| (s.purchases > 0).then_some(s.first))
             .collect();
-        let last: TimestampMicrosecondArray = (0..n)
-            .map(|i| (purchases[i] > 0).then_some(last[i]))
+        let last: TimestampMicrosecondArray = slots
+            .iter()
+            .map(|s| (s.purchases > 0).then_some(s.last))
             .collect();
         Ok(vec![
-            Arc::new(Int64Array::from(purchases)),
-            Arc::new(Float64Array::from(monetary)),
+            Arc::new(Int64Array::from_iter_values(
+                slots.iter().map(|s| s.purchases),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.monetary),
+            )),
             Arc::new(first),
             Arc::new(last),
-            Arc::new(days_list(days.iter().map(Vec::as_slice))),
+            Arc::new(days_list(
+                &days,
+                &slots.iter().map(|s| s.days).collect::<Vec<_>>(),
+            )),
         ])
     }
 
@@ -397,15 +422,16 @@ impl GroupsAccumulator for RfmGroups {
         let offsets = days.value_offsets();
         let day_values = days.values().as_primitive::<Int32Type>().values();
         for (i, &group) in group_indices.iter().enumerate() {
-            self.purchases[group] += purchases.value(i);
-            self.monetary[group] += monetary.value(i);
+            let slot = &mut self.slots[group];
+            slot.purchases += purchases.value(i);
+            slot.monetary += monetary.value(i);
             if first.is_valid(i) {
-                self.first[group] = self.first[group].min(first.value(i));
-                self.last[group] = self.last[group].max(last.value(i));
+                slot.first = slot.first.min(first.value(i));
+                slot.last = slot.last.max(last.value(i));
             }
-            let span = &day_values[offsets[i] as usize..offsets[i + 1] as usize];
-            self.days[group].extend_from_slice(span);
-            self.stored_days += span.len();
+            for &day in &day_values[offsets[i] as usize..offsets[i + 1] as usize] {
+                self.days.insert(&mut slot.days, group, day);
+            }
         }
         Ok(())
     }
@@ -458,24 +484,18 @@ impl GroupsAccumulator for RfmGroups {
     }
 
     fn size(&self) -> usize {
-        self.purchases.capacity() * (3 * size_of::<i64>() + size_of::<f64>())
-            + self.days.capacity() * size_of::<Vec<i32>>()
-            + self.stored_days * size_of::<i32>()
+        self.slots.capacity() * size_of::<Slot>() + self.days.size()
     }
 }
 
-/// A `List<Int32>` with one list per group.
-fn days_list<'a>(groups: impl Iterator<Item = &'a [i32]>) -> ListArray {
-    let mut lengths = Vec::new();
-    let mut values = Vec::new();
-    for days in groups {
-        lengths.push(days.len());
-        values.extend_from_slice(days);
-    }
+/// A `List<Int32>` with each group's distinct days, sorted.
+pub(crate) fn days_list(arena: &DayArena, slots: &[DaySlot]) -> ListArray {
+    let gathered = arena.gather(slots);
+    let lengths = gathered.offsets.windows(2).map(|w| w[1] - w[0]);
     ListArray::new(
         Arc::new(Field::new_list_field(DataType::Int32, false)),
         OffsetBuffer::from_lengths(lengths),
-        Arc::new(Int32Array::from(values)),
+        Arc::new(Int32Array::from(gathered.days)),
         None,
     )
 }
@@ -493,17 +513,7 @@ mod tests {
     use super::*;
 
     fn groups() -> RfmGroups {
-        RfmGroups {
-            as_of: TEST_AS_OF,
-            as_of_day: day_of_micros(TEST_AS_OF),
-            amount_name: "amount".into(),
-            purchases: vec![],
-            monetary: vec![],
-            first: vec![],
-            last: vec![],
-            days: vec![],
-            stored_days: 0,
-        }
+        RfmGroups::with_as_of(TEST_AS_OF, "amount".into())
     }
 
     fn day(d: i64, hour: i64) -> i64 {

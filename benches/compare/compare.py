@@ -1,0 +1,256 @@
+"""Side-by-side benchmarks: seglake against the tools people would use instead, on the same
+generated Parquet lake, in one run.
+
+For each lake size (millions of transactions) it generates a lake once with `seglake gen`
+(cached in --cache), then runs every task in seglake (release build, one process per run, the
+query's own time as `--timing` prints it) and in its peer (DuckDB through its Python module, one
+process per run, the query's own time), alternating between the two. It reports the median, the
+ratio seglake / peer, the peak memory (max RSS) of each, and whether each target is met; with
+--write-readme it replaces the results table in benches/README.md.
+
+  python3 -m venv .venv && .venv/bin/pip install -r tests/reference/requirements.txt
+  CARGO_TARGET_DIR=target cargo build --release
+  .venv/bin/python benches/compare/compare.py --sizes 1,10,20 --write-readme
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+AS_OF = "2025-01-01"
+TRANSACTIONS_PER_CUSTOMER = 18.8  # what `seglake gen` produces over its default window
+
+# Each task: the SQL for seglake, the SQL for DuckDB (with {t} the transactions Parquet glob),
+# and the target it is held to ("peer": no slower than DuckDB; "floor": within 2x of seglake's
+# grouping floor). Queries consume every output column so no engine can skip the work.
+TASKS = {
+    "io_floor": {
+        "what": "scan: sum the three columns RFM reads",
+        "seglake": "SELECT sum(customer_id), sum(amount), max(order_ts) FROM transactions",
+        "duckdb": "SELECT sum(customer_id), sum(amount), max(order_ts) FROM read_parquet('{t}')",
+    },
+    "group_floor": {
+        "what": "SELECT customer_id, count(*) ... GROUP BY customer_id",
+        "seglake": "SELECT count(*), sum(n) FROM (SELECT customer_id, count(*) AS n FROM transactions GROUP BY customer_id)",
+        "duckdb": "SELECT count(*), sum(n) FROM (SELECT customer_id, count(*) AS n FROM read_parquet('{t}') GROUP BY customer_id)",
+    },
+    "rfm": {
+        "what": "rfm() per customer vs the same builtin aggregates in DuckDB",
+        "seglake": f"""SELECT count(*), sum(r['recency_days']), sum(r['frequency']), sum(r['purchase_days']),
+                  sum(r['monetary']), max(r['first_purchase']), max(r['last_purchase'])
+           FROM (SELECT customer_id, rfm(order_ts, amount, DATE '{AS_OF}') AS r
+                 FROM transactions GROUP BY customer_id)""",
+        "duckdb": f"""SELECT count(*), sum(recency_days), sum(frequency), sum(purchase_days), sum(monetary),
+                  max(first_purchase), max(last_purchase)
+           FROM (SELECT customer_id,
+                        DATE '{AS_OF}' - CAST(max(order_ts) FILTER (WHERE amount >= 0) AS DATE) AS recency_days,
+                        count(*) FILTER (WHERE amount >= 0) AS frequency,
+                        count(DISTINCT CAST(order_ts AS DATE)) FILTER (WHERE amount >= 0) AS purchase_days,
+                        sum(amount) AS monetary,
+                        min(order_ts) FILTER (WHERE amount >= 0) AS first_purchase,
+                        max(order_ts) FILTER (WHERE amount >= 0) AS last_purchase
+                 FROM read_parquet('{{t}}') WHERE order_ts < DATE '{AS_OF}' GROUP BY customer_id)""",
+        "targets": ["peer", "floor"],
+    },
+    "rfm_segments": {
+        "what": "queries/segmentation/rfm_segments.sql vs equivalent DuckDB SQL",
+        "seglake": "@queries/segmentation/rfm_segments.sql",
+        "duckdb": f"""WITH c AS (
+             SELECT customer_id,
+                    DATE '{AS_OF}' - CAST(max(order_ts) FILTER (WHERE amount >= 0) AS DATE) AS recency_days,
+                    count(*) FILTER (WHERE amount >= 0) AS frequency, sum(amount) AS monetary
+             FROM read_parquet('{{t}}') WHERE order_ts < DATE '{AS_OF}' GROUP BY customer_id),
+           s AS (
+             SELECT customer_id, recency_days, frequency, monetary,
+                    CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC)) AS INT) AS r,
+                    CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY frequency)) AS INT) AS f,
+                    CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY monetary)) AS INT) AS m
+             FROM c WHERE frequency > 0)
+           SELECT count(*), sum(r * 100 + f * 10 + m), count(DISTINCT CASE
+               WHEN r <= 2 AND f <= 2 THEN 'hibernating' WHEN r <= 2 AND f <= 4 THEN 'at_risk'
+               WHEN r <= 2 THEN 'cant_lose' WHEN r = 3 AND f <= 2 THEN 'about_to_sleep'
+               WHEN r = 3 AND f = 3 THEN 'need_attention' WHEN r <= 4 AND f >= 4 THEN 'loyal'
+               WHEN r = 4 AND f = 1 THEN 'promising' WHEN r = 5 AND f = 1 THEN 'new'
+               WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END)
+           FROM s""",
+        "targets": ["peer"],
+    },
+}
+
+
+def seglake_sql(task):
+    sql = TASKS[task]["seglake"]
+    if sql.startswith("@"):
+        text = open(os.path.join(ROOT, sql[1:])).read().replace("$as_of", f"DATE '{AS_OF}'")
+        return f"SELECT count(*), sum(rfm_code), count(DISTINCT segment) FROM ({text})"
+    return sql
+
+
+def run_seglake(binary, lake, task, threads, memory_limit=None):
+    cmd = [binary, "--table", f"transactions={lake}/transactions", "--target-partitions", str(threads),
+           "--format", "csv", "-q", "--timing", "-c", seglake_sql(task)]
+    if memory_limit:
+        cmd[1:1] = ["--memory-limit", memory_limit]
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"seglake {task} failed: {proc.stderr.strip()}")
+    seconds = float(re.search(r"in ([0-9.]+) s", proc.stderr).group(1))
+    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
+    return seconds, rss, wall
+
+
+DUCK_RUNNER = """
+import sys, time, duckdb
+con = duckdb.connect()
+con.execute("SET threads = " + sys.argv[1])
+sql = sys.stdin.read()
+start = time.perf_counter()
+con.execute(sql).fetchall()
+print(time.perf_counter() - start)
+"""
+
+
+def run_duckdb(lake, task, threads):
+    sql = TASKS[task]["duckdb"].format(t=f"{lake}/transactions/*.parquet")
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", DUCK_RUNNER, str(threads)],
+                          input=sql, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"duckdb {task} failed: {proc.stderr.strip()}")
+    seconds = float(proc.stdout.strip().splitlines()[-1])
+    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
+    return seconds, rss
+
+
+def ensure_lake(binary, cache, millions):
+    customers = int(millions * 1_000_000 / TRANSACTIONS_PER_CUSTOMER)
+    lake = os.path.join(cache, f"lake-{millions}m")
+    info_path = os.path.join(lake, "_gen.json")
+    if os.path.exists(info_path):
+        return lake, json.load(open(info_path))
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", binary, "gen", "--customers", str(customers),
+                           "--out", lake, "--overwrite", "-q"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    seconds = time.perf_counter() - start
+    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
+    out = subprocess.run([binary, "--lake", lake, "--format", "csv", "-q", "-c",
+                          "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM events) + "
+                          "(SELECT count(*) FROM campaign_contacts) + (SELECT count(*) FROM customers) + "
+                          "(SELECT count(*) FROM surveys) AS rows, (SELECT count(*) FROM transactions) AS tx"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()[1].split(",")
+    info = {"customers": customers, "rows": int(out[0]), "transactions": int(out[1]),
+            "seconds": seconds, "max_rss_mib": rss}
+    json.dump(info, open(info_path, "w"))
+    return lake, info
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,10,50", help="lake sizes in millions of transactions")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--seglake", default=os.path.join(ROOT, "target", "release", "seglake"))
+    parser.add_argument("--cache", default=os.path.join(ROOT, "benches", ".lakes"))
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--spill-check", default="50", help="size (millions) to run RFM under --memory-limit 2G")
+    parser.add_argument("--write-readme", action="store_true")
+    args = parser.parse_args()
+
+    import duckdb
+
+    os.makedirs(args.cache, exist_ok=True)
+    version = subprocess.run([args.seglake, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    rows = []
+    gen_rows = []
+    for size in [float(s) if "." in s else int(s) for s in args.sizes.split(",")]:
+        lake, info = ensure_lake(args.seglake, args.cache, size)
+        gen_rows.append((size, info))
+        group_floor = None
+        for task in args.tasks.split(","):
+            ours, theirs = [], []
+            for _ in range(args.runs):
+                ours.append(run_seglake(args.seglake, lake, task, args.threads))
+                theirs.append(run_duckdb(lake, task, args.threads))
+            t_ours = statistics.median(r[0] for r in ours)
+            t_theirs = statistics.median(r[0] for r in theirs)
+            rss_ours = max(r[1] for r in ours)
+            rss_theirs = max(r[1] for r in theirs)
+            if task == "group_floor":
+                group_floor = t_ours
+            verdicts = []
+            for target in TASKS[task].get("targets", []):
+                if target == "peer":
+                    verdicts.append(("no slower than DuckDB", t_ours <= t_theirs))
+                if target == "floor" and group_floor:
+                    verdicts.append((f"within 2x of grouping floor ({t_ours / group_floor:.2f}x)", t_ours <= 2 * group_floor))
+            rows.append((size, task, t_ours, t_theirs, rss_ours, rss_theirs, verdicts))
+            print(f"{size}M {task}: seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), duckdb {t_theirs:.3f}s "
+                  f"({rss_theirs:.0f} MiB), ratio {t_ours / t_theirs:.2f} "
+                  + " ".join(f"[{'met' if ok else 'MISSED'}: {what}]" for what, ok in verdicts), flush=True)
+
+    spill = None
+    if args.spill_check:
+        lake, info = ensure_lake(args.seglake, args.cache, int(args.spill_check))
+        seconds, rss, _ = run_seglake(args.seglake, lake, "rfm", args.threads, memory_limit="2G")
+        spill = (int(args.spill_check), seconds, rss)
+        print(f"{args.spill_check}M rfm under --memory-limit 2G: {seconds:.2f}s, {rss:.0f} MiB", flush=True)
+
+    table = render(rows, gen_rows, spill, version, duckdb.__version__, args.threads, args.runs)
+    print(table)
+    if args.write_readme:
+        path = os.path.join(ROOT, "benches", "README.md")
+        text = open(path).read()
+        start, end = "<!-- results:start -->\n", "<!-- results:end -->"
+        i, j = text.index(start) + len(start), text.index(end)
+        open(path, "w").write(text[:i] + table + text[j:])
+
+
+def render(rows, gen_rows, spill, version, duck_version, threads, runs):
+    out = [f"Measured {datetime.date.today()} on {machine()}; {threads} threads for both engines; "
+           f"{version}, DuckDB {duck_version} (Python); median of {runs} alternating runs, each a fresh "
+           "process, timing the query alone.\n",
+           "| lake | task | seglake s | DuckDB s | ratio | seglake peak MiB | DuckDB peak MiB | targets |",
+           "|---|---|---|---|---|---|---|---|"]
+    for size, task, t_ours, t_theirs, rss_ours, rss_theirs, verdicts in rows:
+        targets = "; ".join(f"{'met' if ok else '**missed**'}: {what}" for what, ok in verdicts) or "-"
+        out.append(f"| {size}M tx | {task} | {t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.2f} | "
+                   f"{rss_ours:.0f} | {rss_theirs:.0f} | {targets} |")
+    out.append("\n`seglake gen` (cached lakes; all six tables and the truth):\n")
+    out.append("| lake | customers | rows written | seconds | rows/s | peak MiB |")
+    out.append("|---|---|---|---|---|---|")
+    for size, info in gen_rows:
+        out.append(f"| {size}M tx | {info['customers']:,} | {info['rows']:,} | {info['seconds']:.1f} | "
+                   f"{info['rows'] / info['seconds']:,.0f} | {info['max_rss_mib']:.0f} |")
+    if spill:
+        out.append(f"\nRFM over the {spill[0]}M-transaction lake under `--memory-limit 2G`: completed in "
+                   f"{spill[1]:.2f} s with a peak of {spill[2]:.0f} MiB.")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
