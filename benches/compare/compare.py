@@ -114,6 +114,7 @@ DUCK_RUNNER = """
 import sys, time, duckdb
 con = duckdb.connect()
 con.execute("SET threads = " + sys.argv[1])
+con.execute("SET enable_progress_bar = false")
 sql = sys.stdin.read()
 start = time.perf_counter()
 con.execute(sql).fetchall()

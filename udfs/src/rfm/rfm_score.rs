@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type};
-use datafusion::common::exec_err;
+use datafusion::common::{exec_datafusion_err, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{
@@ -163,23 +163,35 @@ pub(crate) fn column_values(
     Ok(values.iter().collect())
 }
 
+/// Partitions at least this large score their three columns on separate threads: `OVER ()`
+/// is one partition, which DataFusion evaluates on one thread.
+const PARALLEL_ROWS: usize = 50_000;
+
 impl PartitionEvaluator for RfmScoreEvaluator {
-    fn evaluate_all(&mut self, values: &[ArrayRef], _num_rows: usize) -> Result<ArrayRef> {
-        let r = quantile_scores(
-            &column_values(SYNTAX, "recency_days", &values[0])?,
-            self.bins,
-            true,
-        );
-        let f = quantile_scores(
-            &column_values(SYNTAX, "frequency", &values[1])?,
-            self.bins,
-            false,
-        );
-        let m = quantile_scores(
-            &column_values(SYNTAX, "monetary", &values[2])?,
-            self.bins,
-            false,
-        );
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let recency = column_values(SYNTAX, "recency_days", &values[0])?;
+        let frequency = column_values(SYNTAX, "frequency", &values[1])?;
+        let monetary = column_values(SYNTAX, "monetary", &values[2])?;
+        let bins = self.bins;
+        let (r, f, m) = if num_rows >= PARALLEL_ROWS {
+            std::thread::scope(|scope| {
+                let r = scope.spawn(|| quantile_scores(&recency, bins, true));
+                let f = scope.spawn(|| quantile_scores(&frequency, bins, false));
+                let m = quantile_scores(&monetary, bins, false);
+                let joined = |handle: std::thread::ScopedJoinHandle<'_, Vec<Option<u32>>>| {
+                    handle
+                        .join()
+                        .map_err(|_| exec_datafusion_err!("{SYNTAX}: scoring a column failed"))
+                };
+                Ok::<_, datafusion::error::DataFusionError>((joined(r)?, joined(f)?, m))
+            })?
+        } else {
+            (
+                quantile_scores(&recency, bins, true),
+                quantile_scores(&frequency, bins, false),
+                quantile_scores(&monetary, bins, false),
+            )
+        };
         // Three digits only make a code while every score is one digit.
         let digits = self.bins <= 9;
         let code: Int32Array = r
@@ -204,5 +216,39 @@ impl PartitionEvaluator for RfmScoreEvaluator {
             vec![as_array(r), as_array(f), as_array(m), Arc::new(code)],
             None,
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::Float64Array;
+
+    use super::*;
+
+    #[test]
+    fn large_partitions_score_the_same_in_parallel() {
+        let n = PARALLEL_ROWS + 7;
+        let column = |f: fn(usize) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values((0..n).map(f)))
+        };
+        let values = [
+            column(|i| (i * 7919 % 365) as f64),
+            column(|i| (i % 13) as f64),
+            column(|i| (i * 104_729 % 10_007) as f64 / 3.0),
+        ];
+        let result = RfmScoreEvaluator { bins: 5 }
+            .evaluate_all(&values, n)
+            .unwrap();
+        let scores = result.as_struct();
+        let expected_r = quantile_scores(&column_values(SYNTAX, "r", &values[0]).unwrap(), 5, true);
+        let r = scores
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        assert!((0..n).all(|i| Some(r.value(i) as u32) == expected_r[i]));
+        let code = scores
+            .column(3)
+            .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        assert_eq!(code.len(), n);
+        assert_eq!(code.null_count(), 0);
     }
 }
