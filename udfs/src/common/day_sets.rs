@@ -32,10 +32,14 @@ impl Default for DaySlot {
     }
 }
 
+/// Pairs per block of the arena: blocks never move once allocated, so the arena grows without
+/// copying (a single growing vector would copy hundreds of megabytes and fault in new pages).
+const BLOCK: usize = 1 << 16;
+
 /// The days of all groups of an accumulator, as (group, day) pairs in arrival order.
 #[derive(Debug, Clone, Default)]
 pub struct DayArena {
-    nodes: Vec<(u32, i32)>,
+    blocks: Vec<Vec<(u32, i32)>>,
 }
 
 /// Every group's distinct days, sorted: group `g`'s are `days[offsets[g]..offsets[g + 1]]`.
@@ -71,7 +75,7 @@ impl DayArena {
             slot.count = 1;
         }
         slot.stored += 1;
-        self.nodes.push((group as u32, day));
+        self.push((group as u32, day));
     }
 
     /// The distinct days of groups `0..slots.len()`, sorted, in one pass over the arena.
@@ -86,7 +90,7 @@ impl DayArena {
         // Counting sort by group: each group's days land in arrival order.
         let mut scattered = vec![0i32; total];
         let mut cursor = starts.clone();
-        for &(group, day) in &self.nodes {
+        for &(group, day) in self.pairs() {
             let group = group as usize;
             if group < slots.len() {
                 scattered[cursor[group]] = day;
@@ -128,22 +132,40 @@ impl DayArena {
 
     /// Moves the days of groups `0..n` into a new arena and renumbers the rest from 0.
     pub fn split_first(&mut self, n: usize) -> DayArena {
-        let mut first = Vec::new();
-        let mut rest = Vec::with_capacity(self.nodes.len());
-        for &(group, day) in &self.nodes {
+        let mut first = DayArena::default();
+        let mut rest = DayArena::default();
+        for &(group, day) in self.pairs() {
             if (group as usize) < n {
                 first.push((group, day));
             } else {
                 rest.push((group - n as u32, day));
             }
         }
-        self.nodes = rest;
-        DayArena { nodes: first }
+        *self = rest;
+        first
     }
 
     /// Bytes held.
     pub fn size(&self) -> usize {
-        self.nodes.capacity() * size_of::<(u32, i32)>()
+        self.blocks.iter().map(Vec::capacity).sum::<usize>() * size_of::<(u32, i32)>()
+    }
+
+    #[inline]
+    fn push(&mut self, pair: (u32, i32)) {
+        match self.blocks.last_mut() {
+            Some(block) if block.len() < block.capacity() => block.push(pair),
+            last => {
+                // Small accumulators stay small: blocks double from 1,024 pairs up to BLOCK.
+                let capacity = last.map_or(1024, |b| (2 * b.capacity()).min(BLOCK));
+                let mut block = Vec::with_capacity(capacity);
+                block.push(pair);
+                self.blocks.push(block);
+            }
+        }
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = &(u32, i32)> {
+        self.blocks.iter().flatten()
     }
 }
 
