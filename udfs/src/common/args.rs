@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::common::{ScalarValue, plan_datafusion_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::ColumnarValue;
+use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::physical_expr::PhysicalExpr;
 
 use crate::rfm::periods::MICROS_PER_DAY;
@@ -116,6 +117,23 @@ pub fn constant(
         Ok(ColumnarValue::Scalar(value)) => Ok(value),
         Ok(ColumnarValue::Array(_)) | Err(_) => Err(not_constant()),
     }
+}
+
+/// The constant value of an aggregate's argument `index`, if it was given.
+///
+/// # Errors
+/// A plan error when the argument refers to columns.
+pub fn constant_arg(
+    syntax: &str,
+    acc_args: &AccumulatorArgs,
+    index: usize,
+    arg: &str,
+) -> Result<Option<ScalarValue>> {
+    acc_args
+        .exprs
+        .get(index)
+        .map(|expr| constant(syntax, arg, expr, acc_args.schema))
+        .transpose()
 }
 
 /// A constant date or timestamp in microseconds since the epoch; `None` for NULL.

@@ -3,4 +3,5 @@
 
 pub mod args;
 pub mod day_sets;
+pub mod rows;
 pub mod single_group;

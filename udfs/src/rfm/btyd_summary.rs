@@ -25,6 +25,7 @@ use super::periods::{Period, day_of_micros};
 use super::rfm_agg::days_list;
 use crate::common::args;
 use crate::common::day_sets::{DayArena, DaySlot};
+use crate::common::rows::{for_each_timed_amount, selected};
 use crate::common::single_group::{GroupState, SingleGroup};
 
 const SYNTAX: &str = "btyd_summary(order_ts, amount, as_of [, period [, multiplier]])";
@@ -244,13 +245,8 @@ struct BtydGroups {
 
 impl BtydGroups {
     fn try_new(acc_args: &AccumulatorArgs) -> Result<Self> {
-        let constant = |index: usize, name: &str| {
-            acc_args
-                .exprs
-                .get(index)
-                .map(|expr| args::constant(SYNTAX, name, expr, acc_args.schema))
-                .transpose()
-        };
+        let constant =
+            |index: usize, name: &str| args::constant_arg(SYNTAX, acc_args, index, name);
         let Some(as_of) = constant(2, "as_of")? else {
             return plan_err!("{SYNTAX}: as_of is missing");
         };
@@ -347,11 +343,6 @@ impl GroupState for BtydGroups {
     }
 }
 
-#[inline]
-fn selected(filter: Option<&BooleanArray>, i: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
-}
-
 impl GroupsAccumulator for BtydGroups {
     fn update_batch(
         &mut self,
@@ -361,20 +352,9 @@ impl GroupsAccumulator for BtydGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
-        let ts = values[0].as_primitive::<TimestampMicrosecondType>();
-        let amount = values[1].as_primitive::<Float64Type>();
-        let mut ok = true;
-        if ts.null_count() == 0 && amount.null_count() == 0 && opt_filter.is_none() {
-            for ((&group, &t), &a) in group_indices.iter().zip(ts.values()).zip(amount.values()) {
-                ok &= self.add(group, t, a);
-            }
-        } else {
-            for (i, &group) in group_indices.iter().enumerate() {
-                if selected(opt_filter, i) && ts.is_valid(i) && amount.is_valid(i) {
-                    ok &= self.add(group, ts.value(i), amount.value(i));
-                }
-            }
-        }
+        let ok = for_each_timed_amount(values, group_indices, opt_filter, |group, ts, amount| {
+            self.add(group, ts, amount)
+        });
         if ok { Ok(()) } else { self.nan_error() }
     }
 

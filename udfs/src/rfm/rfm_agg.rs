@@ -26,6 +26,7 @@ use datafusion_macros::user_doc;
 use super::periods::{MICROS_PER_DAY, day_of_micros};
 use crate::common::args;
 use crate::common::day_sets::{DayArena, DaySlot};
+use crate::common::rows::{for_each_timed_amount, selected};
 use crate::common::single_group::{GroupState, SingleGroup};
 
 const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
@@ -224,14 +225,11 @@ struct RfmGroups {
 
 impl RfmGroups {
     fn try_new(acc_args: &AccumulatorArgs) -> Result<Self> {
-        let as_of = match acc_args.exprs.get(2) {
-            Some(expr) => {
-                let value = args::constant(SYNTAX, "as_of", expr, acc_args.schema)?;
-                match args::micros(SYNTAX, "as_of", &value)? {
-                    Some(micros) => micros,
-                    None => return datafusion::common::plan_err!("{SYNTAX}: as_of is NULL"),
-                }
-            }
+        let as_of = match args::constant_arg(SYNTAX, acc_args, 2, "as_of")? {
+            Some(value) => match args::micros(SYNTAX, "as_of", &value)? {
+                Some(micros) => micros,
+                None => return datafusion::common::plan_err!("{SYNTAX}: as_of is NULL"),
+            },
             // simplify() always adds as_of; without it the plan was built unusually.
             None => return datafusion::common::plan_err!("{SYNTAX}: as_of is missing"),
         };
@@ -303,12 +301,6 @@ impl GroupState for RfmGroups {
     }
 }
 
-/// True when row `i` passes the optional FILTER clause.
-#[inline]
-fn selected(filter: Option<&BooleanArray>, i: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
-}
-
 impl GroupsAccumulator for RfmGroups {
     fn update_batch(
         &mut self,
@@ -318,20 +310,9 @@ impl GroupsAccumulator for RfmGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
-        let ts = values[0].as_primitive::<TimestampMicrosecondType>();
-        let amount = values[1].as_primitive::<Float64Type>();
-        let mut ok = true;
-        if ts.null_count() == 0 && amount.null_count() == 0 && opt_filter.is_none() {
-            for ((&group, &t), &a) in group_indices.iter().zip(ts.values()).zip(amount.values()) {
-                ok &= self.add(group, t, a);
-            }
-        } else {
-            for (i, &group) in group_indices.iter().enumerate() {
-                if selected(opt_filter, i) && ts.is_valid(i) && amount.is_valid(i) {
-                    ok &= self.add(group, ts.value(i), amount.value(i));
-                }
-            }
-        }
+        let ok = for_each_timed_amount(values, group_indices, opt_filter, |group, ts, amount| {
+            self.add(group, ts, amount)
+        });
         if ok { Ok(()) } else { self.nan_error() }
     }
 

@@ -115,13 +115,8 @@ impl AggregateUDFImpl for RfmCuts {
     }
 
     fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let constant = |index: usize, name: &str| {
-            acc_args
-                .exprs
-                .get(index)
-                .map(|e| args::constant(SYNTAX, name, e, acc_args.schema))
-                .transpose()
-        };
+        let constant =
+            |index: usize, name: &str| args::constant_arg(SYNTAX, &acc_args, index, name);
         let bins = match constant(1, "bins")? {
             None => 5,
             Some(value) => args::bins(SYNTAX, args::int(SYNTAX, "bins", &value)?)?,
