@@ -245,8 +245,7 @@ struct BtydGroups {
 
 impl BtydGroups {
     fn try_new(acc_args: &AccumulatorArgs) -> Result<Self> {
-        let constant =
-            |index: usize, name: &str| args::constant_arg(SYNTAX, acc_args, index, name);
+        let constant = |index: usize, name: &str| args::constant_arg(SYNTAX, acc_args, index, name);
         let Some(as_of) = constant(2, "as_of")? else {
             return plan_err!("{SYNTAX}: as_of is missing");
         };
