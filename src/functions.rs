@@ -155,18 +155,28 @@ pub fn matching<'a>(entries: &'a [FunctionEntry], pattern: &str) -> Vec<&'a Func
         .collect()
 }
 
-/// A listing with one line per function: name, kind and summary.
+/// Width a listing is wrapped to.
+const LIST_WIDTH: usize = 100;
+
+/// A listing with one entry per function: name, kind and summary, wrapped to 100 columns
+/// with the summary's continuation lines aligned under its start.
 pub fn render_list(entries: &[&FunctionEntry]) -> String {
     let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    let indent = width + 2 + 9 + 2;
     let mut out = String::new();
     for entry in entries {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:9}  {}",
-            entry.name,
-            entry.kind.label(),
-            entry.summary()
-        );
+        let mut line = format!("{:width$}  {:9} ", entry.name, entry.kind.label());
+        for word in entry.summary().split_whitespace() {
+            if line.len() + 1 + word.len() > LIST_WIDTH && line.len() > indent {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = " ".repeat(indent - 1);
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
@@ -242,6 +252,29 @@ mod tests {
             .collect();
         assert!(names.contains(&"approx_median"), "{names:?}");
         assert!(names.iter().all(|n| n.starts_with("approx")), "{names:?}");
+    }
+
+    #[test]
+    fn listings_wrap_under_the_summary() {
+        let entry = FunctionEntry {
+            name: "f".into(),
+            kind: FunctionKind::Window,
+            seglake: true,
+            doc: Some(
+                Documentation::builder(
+                    datafusion::logical_expr::DocSection::default(),
+                    "word ".repeat(40),
+                    "f(x)",
+                )
+                .build(),
+            ),
+        };
+        let text = render_list(&[&entry]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.len() <= LIST_WIDTH), "{text}");
+        assert!(lines[0].starts_with("f  window     word word"), "{text}");
+        assert!(lines[1].starts_with("              word"), "{text}");
     }
 
     #[test]
