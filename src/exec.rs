@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
@@ -93,8 +93,17 @@ async fn run_statement_unguarded(
 ) -> Result<StatementOutcome> {
     let start = Instant::now();
     let stream = execute_statement(ctx, statement).await?;
+    write_result(stream, options, out, start).await
+}
+
+/// Writes a started result to `out`; a result without columns (DDL) is drained silently.
+async fn write_result(
+    stream: SendableRecordBatchStream,
+    options: &PrintOptions,
+    out: &mut (dyn Write + Send),
+    start: Instant,
+) -> Result<StatementOutcome> {
     if stream.schema().fields().is_empty() {
-        // DDL: drain the (empty) stream so the statement completes.
         write_stream(
             stream,
             OutputFormat::Csv,
@@ -119,6 +128,46 @@ async fn run_statement_unguarded(
         summary,
         elapsed: start.elapsed(),
     })
+}
+
+/// Runs a planned query (a bound saved query, say) and writes its result to `output`
+/// atomically, or to stdout without one.
+///
+/// # Errors
+/// The query's error or a failure writing; a file target is then left untouched.
+pub async fn run_dataframe(
+    ctx: &SessionContext,
+    df: DataFrame,
+    options: &PrintOptions,
+    output: Option<&str>,
+) -> Result<StatementOutcome> {
+    let start = Instant::now();
+    crate::error::catch_panic(async {
+        match output {
+            Some(location) => {
+                let mut pending = PendingOutput::create(location)?;
+                let options = PrintOptions {
+                    max_rows: MaxRows::Unlimited,
+                    ..*options
+                };
+                let mut buffered = std::io::BufWriter::new(pending.file());
+                let stream = df.execute_stream().await?;
+                let outcome = write_result(stream, &options, &mut buffered, start).await?;
+                buffered.flush()?;
+                drop(buffered);
+                pending.commit(ctx).await?;
+                Ok(outcome)
+            }
+            None => {
+                let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                let stream = df.execute_stream().await?;
+                let outcome = write_result(stream, options, &mut stdout, start).await?;
+                stdout.flush()?;
+                Ok(outcome)
+            }
+        }
+    })
+    .await
 }
 
 /// Runs one statement and writes its result atomically to `location` (a path or URL).

@@ -1,60 +1,25 @@
-//! The saved query library runs: each query's header is in the documented format and its SQL
-//! gives the expected result on the fixture lake with its parameters bound as typed values.
-//! (The `seglake run` runner binds the same way.)
-
-use std::collections::HashMap;
+//! The saved query library: each built-in query gives the expected result on the sample lake
+//! with its parameters bound as typed values.
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::common::ParamValues;
-use datafusion::common::ScalarValue;
-use datafusion::common::metadata::ScalarAndMetadata;
 use seglake::SeglakeBuilder;
+use seglake::queries::{Library, bind};
 
-const QUERIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/queries");
 const LAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
 
-/// The header lines `-- key: value` of a saved query.
-fn header(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map_while(|line| line.strip_prefix("--"))
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
-        .collect()
-}
-
-async fn run(file: &str, as_of: &str) -> String {
-    let text = std::fs::read_to_string(format!("{QUERIES}/{file}")).unwrap();
-    let header = header(&text);
-    let name = file.rsplit('/').next().unwrap().trim_end_matches(".sql");
-    assert_eq!(header[0], ("name".to_string(), name.to_string()));
-    assert_eq!(header[1].0, "description");
-    let params: Vec<&String> = header
-        .iter()
-        .filter(|(k, _)| k == "param")
-        .map(|(_, v)| v)
-        .collect();
+/// Runs a built-in saved query on the sample lake with its parameters bound as `seglake run`
+/// binds them.
+async fn run(name: &str, as_of: &str) -> String {
+    let library = Library::load(&[]).unwrap();
+    let query = library.get(name).unwrap();
     assert_eq!(
-        params,
-        vec![
-            "as_of DATE = '2024-01-01'",
-            "transactions TABLE = transactions"
-        ]
+        query.params_summary(),
+        "as_of DATE = 2024-01-01, transactions TABLE = transactions"
     );
-
     let ctx = SeglakeBuilder::new().lake(LAKE).build().await.unwrap();
-    let days = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
-        .unwrap()
-        .signed_duration_since(chrono::NaiveDate::default())
-        .num_days() as i32;
-    let values = ParamValues::Map(HashMap::from([(
-        "as_of".to_string(),
-        ScalarAndMetadata::from(ScalarValue::Date32(Some(days))),
-    )]));
-    let batches = ctx
-        .sql(&text)
+    let given = [("as_of".to_string(), as_of.to_string())];
+    let batches = bind(&ctx, query, &given)
         .await
-        .unwrap()
-        .with_param_values(values)
         .unwrap()
         .collect()
         .await
@@ -64,7 +29,7 @@ async fn run(file: &str, as_of: &str) -> String {
 
 #[tokio::test]
 async fn rfm_segments() {
-    let table = run("segmentation/rfm_segments.sql", "2024-01-01").await;
+    let table = run("rfm_segments", "2024-01-01").await;
     // Four customers bought before 2024-01-01 (customer 5 never did). Recency 108, 315, 8, 184
     // days scores r = 4, 2, 5, 3; frequencies 3, 1, 3, 1 share f = 5 and 3; monetary
     // 235.5, 0, 405, 42 scores 4, 2, 5, 3 (ceil(5 * k / 4)).
@@ -82,7 +47,7 @@ async fn rfm_segments() {
 
 #[tokio::test]
 async fn rfm_segment_summary() {
-    let table = run("segmentation/rfm_segment_summary.sql", "2024-01-01").await;
+    let table = run("rfm_segment_summary", "2024-01-01").await;
     // Revenue 405 + 235.5 + 42 + 0 = 682.5: champions hold 405 / 682.5 = 0.5934...
     let expected = "\
 +----------------+-----------+----------------+---------+---------------------+-------------------+----------------+---------------+

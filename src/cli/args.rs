@@ -86,6 +86,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub temp_dir: Option<PathBuf>,
 
+    /// Also load saved queries from DIR (repeatable; also $SEGLAKE_QUERIES); they override
+    /// built-in queries of the same name
+    #[arg(long = "queries", global = true, value_name = "DIR")]
+    pub query_dirs: Vec<PathBuf>,
+
     /// Partitions plans run with [default: number of cores]
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub target_partitions: Option<u16>,
@@ -118,6 +123,23 @@ pub enum Command {
     },
     /// Start the interactive SQL shell (the default without a command)
     Repl,
+    /// List the saved queries, or show one
+    Queries {
+        #[command(subcommand)]
+        action: QueriesAction,
+    },
+    /// Run a saved query with typed parameters, e.g.
+    /// `seglake run rfm_segments --param as_of=2024-07-01 --output rfm.parquet`
+    Run {
+        /// The query's name (see `seglake queries list`)
+        name: String,
+        /// A parameter value (repeatable); wins over --params-file
+        #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        params: Vec<(String, String)>,
+        /// A TOML file of parameter values, e.g. `as_of = "2024-07-01"`
+        #[arg(long, value_name = "FILE")]
+        params_file: Option<PathBuf>,
+    },
     /// Generate a synthetic customer lake with known truth (Parquet, one folder per table)
     Gen {
         /// Number of customers (about 20 transactions each over three years)
@@ -155,6 +177,25 @@ pub enum Command {
         #[arg(long)]
         regenerate: bool,
     },
+}
+
+/// What `seglake queries` does.
+#[derive(Debug, Subcommand)]
+pub enum QueriesAction {
+    /// Each query's name, description and parameters
+    List,
+    /// One query's header and SQL
+    Show {
+        /// The query's name
+        name: String,
+    },
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, got '{text}'"))?;
+    Ok((key.trim().to_string(), value.to_string()))
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

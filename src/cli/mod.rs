@@ -12,7 +12,7 @@ use clap::Parser;
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement;
 
-pub use args::{Cli, Command, GlobalArgs};
+pub use args::{Cli, Command, GlobalArgs, QueriesAction};
 
 use crate::config::Settings;
 use crate::error::{Result, SeglakeError, describe};
@@ -118,8 +118,36 @@ pub async fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
+    if let Some(Command::Queries { action }) = &cli.command {
+        return show_queries(&library(global)?, action);
+    }
     let print = global.print_options()?;
     let ctx = settings.builder().build().await?;
+    if let Some(Command::Run {
+        name,
+        params,
+        params_file,
+    }) = &cli.command
+    {
+        let library = library(global)?;
+        let query = library.get(name)?;
+        let mut given = match params_file {
+            Some(file) => read_params_file(file)?,
+            None => vec![],
+        };
+        for (key, value) in params {
+            given.retain(|(k, _)| k != key);
+            given.push((key.clone(), value.clone()));
+        }
+        let df = crate::queries::bind(&ctx, query, &given).await?;
+        let outcome = crate::exec::run_dataframe(&ctx, df, &print, global.output.as_deref())
+            .await
+            .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
+        if let Some(note) = outcome_note(&outcome, &print) {
+            eprintln!("{note}");
+        }
+        return Ok(());
+    }
 
     let mut sources: Vec<(String, String)> = Vec::new();
     if let Some(Command::Sql { sql }) = &cli.command {
@@ -196,6 +224,60 @@ async fn run_scripts(
         }
     }
     Ok(())
+}
+
+/// The saved queries: built-in, then $SEGLAKE_QUERIES, then --queries folders.
+fn library(global: &GlobalArgs) -> Result<crate::queries::Library> {
+    let mut folders = crate::queries::Library::env_folders();
+    folders.extend(global.query_dirs.iter().cloned());
+    crate::queries::Library::load(&folders)
+}
+
+fn show_queries(library: &crate::queries::Library, action: &QueriesAction) -> Result<()> {
+    match action {
+        QueriesAction::List => {
+            let width = library.queries().map(|q| q.name.len()).max().unwrap_or(0);
+            for query in library.queries() {
+                println!("{:width$}  {}", query.name, query.description);
+                let params = query.params_summary();
+                if !params.is_empty() {
+                    println!("{:width$}  params: {params}", "");
+                }
+            }
+        }
+        QueriesAction::Show { name } => {
+            let query = library.get(name)?;
+            println!("-- from {}", query.origin);
+            print!("{}", query.sql);
+            if !query.sql.ends_with('\n') {
+                println!();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `key = value` pairs of a TOML parameters file; values of any scalar type become text and are
+/// parsed by the parameter's declared type.
+fn read_params_file(path: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let usage =
+        |msg: String| SeglakeError::usage(format!("params file '{}': {msg}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| usage(e.to_string()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| usage(e.message().to_string()))?;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Datetime(d) => d.to_string(),
+                other => return Err(usage(format!("{key} must be a single value, got {other}"))),
+            };
+            Ok((key, text))
+        })
+        .collect()
 }
 
 fn generate(options: &crate::generate::GenOptions) -> Result<()> {

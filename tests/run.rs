@@ -1,0 +1,204 @@
+//! `seglake run` and `seglake queries` as a BI pipeline uses them: typed parameters, table
+//! parameters, output files, errors and exit codes.
+
+mod common;
+
+use common::{parquet_lake, seglake_in};
+
+const SUMMARY: &str = "rfm_segment_summary";
+
+#[tokio::test]
+async fn runs_a_built_in_query_into_a_parquet_file() {
+    let dir = parquet_lake().await;
+    let run = seglake_in(
+        dir.path(),
+        &[
+            "--lake",
+            "lake",
+            "run",
+            "rfm_segments",
+            "--param",
+            "as_of=2024-05-01",
+            "--output",
+            "out.parquet",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let read = seglake_in(
+        dir.path(),
+        &[
+            "--table",
+            "o=out.parquet",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT customer_id, frequency, monetary FROM o ORDER BY 1",
+        ],
+        "",
+    );
+    // Customer 1: a 25.5 purchase and a 5.0 refund; customer 2: three purchases of 200.
+    assert_eq!(
+        read.stdout,
+        "customer_id,frequency,monetary\n1,1,20.5\n2,3,200.0\n"
+    );
+}
+
+#[tokio::test]
+async fn table_parameters_map_to_the_named_table_and_files_give_values() {
+    let dir = parquet_lake().await;
+    std::fs::write(
+        dir.path().join("params.toml"),
+        "as_of = 2024-05-01\ntransactions = \"orders\"\n",
+    )
+    .unwrap();
+    let orders = format!("orders={}/lake/transactions", dir.path().display());
+    let run = seglake_in(
+        dir.path(),
+        &[
+            "--table",
+            orders.as_str(),
+            "--format",
+            "csv",
+            "run",
+            SUMMARY,
+            "--params-file",
+            "params.toml",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn bad_parameters_are_usage_errors_listing_the_parameters() {
+    let dir = parquet_lake().await;
+    let takes = "(query rfm_segment_summary takes: as_of DATE = 2024-01-01, transactions TABLE = transactions)";
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--param", "as_of=2024-01-01'; DROP TABLE x; --"],
+            "parameter as_of (DATE): expected a date",
+        ),
+        (&["--param", "asof=2024-01-01"], "unknown parameter 'asof'"),
+        (
+            &["--param", "transactions=orders"],
+            "parameter transactions: no table named 'orders' is registered",
+        ),
+        (
+            &["--param", "transactions=orders; DROP"],
+            "parameter transactions (TABLE): expected a table name",
+        ),
+    ];
+    for (params, message) in cases {
+        let args = [&["--lake", "lake", "run", SUMMARY][..], params].concat();
+        let run = seglake_in(dir.path(), &args, "");
+        assert_eq!(run.code, 2, "{params:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{params:?}: {}", run.stderr);
+        assert!(run.stderr.contains(takes), "{params:?}: {}", run.stderr);
+    }
+    let run = seglake_in(dir.path(), &["run", "nope"], "");
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("known queries are rfm_segment_summary, rfm_segments"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn user_queries_add_to_and_override_the_library() {
+    let dir = parquet_lake().await;
+    let queries = dir.path().join("my_queries");
+    std::fs::create_dir(&queries).unwrap();
+    std::fs::write(
+        queries.join("big_orders.sql"),
+        "-- name: big_orders\n-- description: orders above a threshold\n-- param: min_amount DOUBLE\n\
+         SELECT count(*) AS n FROM transactions WHERE amount > $min_amount\n",
+    )
+    .unwrap();
+    let args = [
+        "--lake",
+        "lake",
+        "--queries",
+        "my_queries",
+        "--format",
+        "csv",
+        "run",
+        "big_orders",
+    ];
+    let missing = seglake_in(dir.path(), &args, "");
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("parameter 'min_amount' is required"),
+        "{}",
+        missing.stderr
+    );
+    let run = seglake_in(
+        dir.path(),
+        &[&args[..], &["--param", "min_amount=50"]].concat(),
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "n\n2\n");
+
+    let list = seglake_in(
+        dir.path(),
+        &["--queries", "my_queries", "queries", "list"],
+        "",
+    );
+    assert!(
+        list.stdout
+            .contains("big_orders           orders above a threshold"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("params: min_amount DOUBLE"),
+        "{}",
+        list.stdout
+    );
+    let show = seglake_in(dir.path(), &["queries", "show", "rfm_segments"], "");
+    assert!(
+        show.stdout
+            .starts_with("-- from built-in segmentation/rfm_segments.sql\n-- name: rfm_segments"),
+        "{}",
+        show.stdout
+    );
+
+    std::fs::write(
+        queries.join("mine.sql"),
+        "-- name: rfm_segments\n-- description: our own RFM\nSELECT 1 AS one\n",
+    )
+    .unwrap();
+    let overridden = seglake_in(
+        dir.path(),
+        &[
+            "--queries",
+            "my_queries",
+            "--format",
+            "csv",
+            "run",
+            "rfm_segments",
+        ],
+        "",
+    );
+    assert_eq!(overridden.stdout, "one\n1\n", "{}", overridden.stderr);
+
+    std::fs::write(queries.join("bad.sql"), "SELECT 1\n").unwrap();
+    let bad = seglake_in(
+        dir.path(),
+        &["--queries", "my_queries", "queries", "list"],
+        "",
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("bad.sql: the header has no '-- name:' line"),
+        "{}",
+        bad.stderr
+    );
+}
