@@ -11,16 +11,22 @@
 //!
 //! Value parameters are bound as typed values through DataFusion's placeholders (`$as_of`),
 //! never pasted into the SQL text. A TABLE parameter is named in the SQL by the parameter's
-//! name; the run's session maps that name to the table given.
+//! name; the query's own session maps that name to the table given.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::catalog::{
+    CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
+    MemorySchemaProvider, SchemaProvider,
+};
 use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SessionContext};
 
 use crate::error::{Result, SeglakeError, describe};
@@ -335,7 +341,9 @@ fn sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Binds `given` (name, text) to `query`'s parameters in `ctx` and plans it.
+/// Binds `given` (name, text) to `query`'s parameters and plans it in a session of its own
+/// that shares `ctx`'s tables, functions and settings: mapping a TABLE parameter never
+/// changes `ctx` (the REPL's session keeps its tables).
 ///
 /// # Errors
 /// A usage error listing the query's parameters when a parameter is unknown, missing, of the
@@ -363,6 +371,7 @@ pub async fn bind(
         }
         values.insert(name, value);
     }
+    let run = isolated(ctx).await?;
     let mut bound = HashMap::new();
     for param in &query.params {
         let text = match (values.get(param.name.as_str()), &param.default) {
@@ -375,26 +384,56 @@ pub async fn bind(
             .parse_value(&text)
             .map_err(|e| usage(format!("parameter {} ({}): {e}", param.name, param.kind)))?;
         if param.kind == ParamType::Table {
-            let provider = ctx.table_provider(text.as_str()).await.map_err(|_| {
+            let provider = run.table_provider(text.as_str()).await.map_err(|_| {
                 usage(format!(
                     "parameter {}: no table named '{text}' is registered",
                     param.name
                 ))
             })?;
             if text != param.name {
-                ctx.deregister_table(param.name.as_str())?;
-                ctx.register_table(param.name.as_str(), provider)?;
+                run.deregister_table(param.name.as_str())?;
+                run.register_table(param.name.as_str(), provider)?;
             }
         } else {
             bound.insert(param.name.clone(), ScalarAndMetadata::from(value));
         }
     }
-    let df = ctx
+    let df = run
         .sql(&query.sql)
         .await
         .map_err(|e| SeglakeError::failed(format!("query {}: {}", query.name, describe(&e))))?;
     df.with_param_values(ParamValues::Map(bound))
         .map_err(|e| SeglakeError::failed(format!("query {}: {}", query.name, describe(&e))))
+}
+
+/// A session with `ctx`'s settings, functions and runtime, and new catalogs holding the same
+/// tables: registering a table in it leaves `ctx` as it was.
+async fn isolated(ctx: &SessionContext) -> Result<SessionContext> {
+    let state = ctx.state();
+    let catalogs = Arc::new(MemoryCatalogProviderList::new());
+    for catalog_name in state.catalog_list().catalog_names() {
+        let Some(catalog) = state.catalog_list().catalog(&catalog_name) else {
+            continue;
+        };
+        let copy = Arc::new(MemoryCatalogProvider::new());
+        for schema_name in catalog.schema_names() {
+            let Some(schema) = catalog.schema(&schema_name) else {
+                continue;
+            };
+            let schema_copy = Arc::new(MemorySchemaProvider::new());
+            for table in schema.table_names() {
+                if let Some(provider) = schema.table(&table).await? {
+                    schema_copy.register_table(table, provider)?;
+                }
+            }
+            copy.register_schema(&schema_name, schema_copy)?;
+        }
+        catalogs.register_catalog(catalog_name, copy);
+    }
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_catalog_list(catalogs)
+        .build();
+    Ok(SessionContext::new_with_state(state))
 }
 
 #[cfg(test)]

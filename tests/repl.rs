@@ -18,6 +18,8 @@ ORDER BY customer_id;
 \\d customers
 \\df date_tr
 \\h abs
+\\queries
+\\run rfm_segment_summary as_of=2024-05-01
 \\q
 SELECT 'not reached';
 ";
@@ -43,6 +45,8 @@ SELECT 'not reached';
         "{out}"
     );
     assert!(out.contains("abs (scalar function, DataFusion)"), "{out}");
+    assert!(out.contains("rfm_segments  RFM values"), "{out}");
+    assert!(out.contains("segment,customers,customer_share"), "{out}");
     assert!(!out.contains("not reached"), "{out}");
 }
 

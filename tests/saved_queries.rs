@@ -60,3 +60,37 @@ async fn rfm_segment_summary() {
 +----------------+-----------+----------------+---------+---------------------+-------------------+----------------+---------------+";
     assert_eq!(table, expected);
 }
+
+#[tokio::test]
+async fn table_parameters_do_not_change_the_callers_session() {
+    let library = Library::load(&[]).unwrap();
+    let query = library.get("rfm_segments").unwrap();
+    let ctx = SeglakeBuilder::new().lake(LAKE).build().await.unwrap();
+    ctx.sql("CREATE VIEW few AS SELECT * FROM transactions WHERE customer_id = 3")
+        .await
+        .unwrap();
+    let given = [("transactions".to_string(), "few".to_string())];
+    let batches = bind(&ctx, query, &given)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+    // The session's own `transactions` is still the whole table.
+    let all = ctx
+        .sql("SELECT count(*) FROM transactions")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        pretty_format_batches(&all)
+            .unwrap()
+            .to_string()
+            .lines()
+            .nth(3),
+        Some("| 9        |")
+    );
+}

@@ -168,7 +168,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 "--output needs statements to run: use `seglake sql`, -c or -f (in the REPL, \\o FILE)",
             ));
         }
-        return repl::run(ctx, print).await;
+        return repl::run(ctx, print, library(global)?).await;
     }
     run_scripts(&ctx, &sources, &print, global.output.as_deref()).await
 }

@@ -18,6 +18,8 @@ pub enum Command {
     MaxRows(usize),
     Output(Option<String>),
     Include(PathBuf),
+    Queries,
+    Run(String, Vec<(String, String)>),
     Help,
     Quit,
 }
@@ -81,6 +83,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         parse: parse_include,
     },
     CommandSpec {
+        name: "\\queries",
+        args: "",
+        help: "list the saved queries with their parameters",
+        parse: |_| Ok(Command::Queries),
+    },
+    CommandSpec {
+        name: "\\run",
+        args: "NAME [KEY=VALUE ...]",
+        help: "run a saved query; quote values with spaces: note='a b'",
+        parse: parse_run,
+    },
+    CommandSpec {
         name: "\\?",
         args: "",
         help: "show this help",
@@ -136,6 +150,50 @@ pub fn markdown_table() -> String {
         out.push_str(&format!("| `{}` | {} |\n", usage.trim_end(), spec.help));
     }
     out
+}
+
+fn parse_run(arg: Option<&str>) -> Result<Command, String> {
+    let arg = arg.ok_or("expected a query name, e.g. \\run rfm_segments as_of=2024-07-01")?;
+    let mut words = split_quoted(arg)?.into_iter();
+    let name = words.next().unwrap_or_default();
+    let params = words
+        .map(|word| {
+            word.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("expected KEY=VALUE, got '{word}'"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Command::Run(name, params))
+}
+
+/// Splits on whitespace, keeping single-quoted parts ('' is a quote) together.
+fn split_quoted(text: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' if quoted && chars.peek() == Some(&'\'') => {
+                chars.next();
+                word.push('\'');
+            }
+            '\'' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quote is not closed".into());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Ok(words)
 }
 
 fn parse_describe(arg: Option<&str>) -> Result<Command, String> {
@@ -250,6 +308,29 @@ mod tests {
         assert_eq!(parse("\\o"), Ok(Command::Output(None)));
         assert_eq!(parse("\\i q.sql"), Ok(Command::Include("q.sql".into())));
         assert!(parse("\\i").is_err());
+    }
+
+    #[test]
+    fn run_with_parameters() {
+        assert_eq!(
+            parse("\\run rfm_segments as_of=2024-07-01 note='a b' x='it''s'"),
+            Ok(Command::Run(
+                "rfm_segments".into(),
+                vec![
+                    ("as_of".into(), "2024-07-01".into()),
+                    ("note".into(), "a b".into()),
+                    ("x".into(), "it's".into())
+                ]
+            ))
+        );
+        assert!(
+            parse("\\run")
+                .unwrap_err()
+                .contains("expected a query name")
+        );
+        assert!(parse("\\run q oops").unwrap_err().contains("KEY=VALUE"));
+        assert!(parse("\\run q a='b").unwrap_err().contains("not closed"));
+        assert_eq!(parse("\\queries"), Ok(Command::Queries));
     }
 
     #[test]

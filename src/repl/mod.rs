@@ -24,6 +24,7 @@ use crate::exec::{
 };
 use crate::format::{MaxRows, OutputFormat, write_batches};
 use crate::functions;
+use crate::queries::Library;
 use commands::Command;
 use helper::{CompletionWords, ReplHelper, is_quit_word};
 
@@ -43,7 +44,7 @@ pub fn history_path() -> Option<PathBuf> {
 /// # Errors
 /// With piped input, a failure of any statement (all statements still run), so
 /// `seglake < script.sql` exits non-zero when part of the script failed.
-pub async fn run(ctx: SessionContext, mut print: PrintOptions) -> Result<()> {
+pub async fn run(ctx: SessionContext, mut print: PrintOptions, library: Library) -> Result<()> {
     let interactive = std::io::stdin().is_terminal();
     // A person at a terminal sees each query's time; piped runs stay deterministic.
     print.timing = interactive && !print.quiet;
@@ -55,6 +56,7 @@ pub async fn run(ctx: SessionContext, mut print: PrintOptions) -> Result<()> {
     };
     let mut repl = Repl {
         ctx,
+        library,
         print,
         output: None,
         words,
@@ -208,6 +210,7 @@ enum Flow {
 
 struct Repl {
     ctx: SessionContext,
+    library: Library,
     print: PrintOptions,
     /// Set by `\o FILE`: results are written there instead of the screen.
     output: Option<String>,
@@ -342,6 +345,36 @@ impl Repl {
                     SeglakeError::failed(format!("cannot read '{}': {e}", path.display()))
                 })?;
                 Box::pin(self.run_text(&text)).await;
+            }
+            Command::Queries => {
+                for query in self.library.queries() {
+                    println!("{}  {}", query.name, query.description);
+                    let params = query.params_summary();
+                    if !params.is_empty() {
+                        println!("    params: {params}");
+                    }
+                }
+            }
+            Command::Run(name, params) => {
+                let query = self.library.get(&name)?;
+                let df = crate::queries::bind(&self.ctx, query, &params).await?;
+                if self.output.is_none()
+                    && self.print.format.is_binary()
+                    && std::io::stdout().is_terminal()
+                {
+                    return Err(SeglakeError::failed(
+                        "parquet results cannot be shown on a terminal: use \\o FILE or \\format table",
+                    ));
+                }
+                let outcome =
+                    crate::exec::run_dataframe(&self.ctx, df, &self.print, self.output.as_deref())
+                        .await
+                        .map_err(|e| {
+                            SeglakeError::failed(format!("query {name}: {}", describe_error(&e)))
+                        })?;
+                if let Some(note) = outcome_note(&outcome, &self.print) {
+                    println!("{note}");
+                }
             }
             Command::Help => print!("{}", commands::help_text()),
             Command::Quit => {}
