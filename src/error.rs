@@ -67,6 +67,11 @@ pub type Result<T, E = SeglakeError> = std::result::Result<T, E>;
 pub fn describe(e: &DataFusionError) -> String {
     let text = match e {
         DataFusionError::SQL(err, _) => format!("SQL syntax error: {}", parser_message(err)),
+        // The optimizer names itself when a function's check fails while optimizing; the
+        // function's own message is what the person needs.
+        DataFusionError::Context(context, inner) if context.starts_with("Optimizer rule") => {
+            describe(inner)
+        }
         DataFusionError::Context(context, inner) => format!("{context}: {}", describe(inner)),
         DataFusionError::Diagnostic(_, inner) => describe(inner),
         DataFusionError::Shared(inner) => describe(inner),

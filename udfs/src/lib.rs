@@ -8,6 +8,8 @@
 //! See `udfs/README.md` for how to add a function.
 
 mod common;
+pub mod kpi;
+pub mod lifecycle;
 pub mod rfm;
 
 use std::sync::Arc;
@@ -45,6 +47,8 @@ impl SeglakeFunction {
 /// Every function seglake adds, in a stable order (by name).
 pub fn all_functions() -> Vec<SeglakeFunction> {
     let mut functions: Vec<SeglakeFunction> = rfm::functions();
+    functions.extend(lifecycle::functions());
+    functions.extend(kpi::functions());
     functions.sort_by(|a, b| a.name().cmp(b.name()));
     functions
 }
