@@ -406,6 +406,37 @@ pub async fn bind(
         .map_err(|e| SeglakeError::failed(format!("query {}: {}", query.name, describe(&e))))
 }
 
+/// The locations of the tables a planned query reads (the table name for tables that are not
+/// files, such as views' sources or in-memory tables), sorted and without repeats.
+pub fn inputs(df: &DataFrame) -> Vec<String> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::datasource::listing::ListingTable;
+    use datafusion::datasource::source_as_provider;
+    use datafusion::logical_expr::LogicalPlan;
+
+    let mut found = std::collections::BTreeSet::new();
+    let _ = df.logical_plan().apply_with_subqueries(|plan| {
+        if let LogicalPlan::TableScan(scan) = plan {
+            let listing = source_as_provider(&scan.source).ok().and_then(|provider| {
+                provider.downcast_ref::<ListingTable>().map(|t| {
+                    t.table_paths()
+                        .iter()
+                        .map(|p| p.as_str().to_string())
+                        .collect::<Vec<_>>()
+                })
+            });
+            match listing {
+                Some(paths) => found.extend(paths),
+                None => {
+                    found.insert(scan.table_name.to_string());
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found.into_iter().collect()
+}
+
 /// A session with `ctx`'s settings, functions and runtime, and new catalogs holding the same
 /// tables: registering a table in it leaves `ctx` as it was.
 async fn isolated(ctx: &SessionContext) -> Result<SessionContext> {

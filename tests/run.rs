@@ -202,3 +202,62 @@ async fn user_queries_add_to_and_override_the_library() {
         bad.stderr
     );
 }
+
+#[tokio::test]
+async fn log_json_describes_each_run() {
+    let dir = parquet_lake().await;
+    let ok = seglake_in(
+        dir.path(),
+        &[
+            "--lake",
+            "lake",
+            "--log-json",
+            "-q",
+            "run",
+            SUMMARY,
+            "--param",
+            "as_of=2024-05-01",
+            "-o",
+            "s.csv",
+        ],
+        "",
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let line: serde_json::Value = serde_json::from_str(ok.stderr.trim()).unwrap();
+    assert_eq!(line["query"], SUMMARY);
+    assert_eq!(line["params"]["as_of"], "2024-05-01");
+    assert_eq!(line["status"], "ok");
+    assert_eq!(line["rows"], 2, "two segments");
+    assert_eq!(line["output"], "s.csv");
+    let inputs = line["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1);
+    assert!(
+        inputs[0].as_str().unwrap().ends_with("/lake/transactions/"),
+        "{inputs:?}"
+    );
+    assert!(line["duration_ms"].as_f64().unwrap() > 0.0);
+
+    let failed = seglake_in(
+        dir.path(),
+        &[
+            "--lake",
+            "lake",
+            "--log-json",
+            "run",
+            SUMMARY,
+            "--param",
+            "x=1",
+        ],
+        "",
+    );
+    assert_eq!(failed.code, 2);
+    let line: serde_json::Value =
+        serde_json::from_str(failed.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(line["status"], "error");
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown parameter 'x'")
+    );
+}

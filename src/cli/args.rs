@@ -66,6 +66,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub timing: bool,
 
+    /// With `run`: print one JSON line to stderr per run (query, params, status, rows,
+    /// duration_ms, inputs, output, error)
+    #[arg(long, global = true)]
+    pub log_json: bool,
+
     /// Register every sub-folder and data file of DIR (a path or URL) as a table (repeatable)
     #[arg(long, global = true, value_name = "DIR")]
     pub lake: Vec<String>,

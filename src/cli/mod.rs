@@ -129,24 +129,36 @@ pub async fn run(cli: Cli) -> Result<()> {
         params_file,
     }) = &cli.command
     {
-        let library = library(global)?;
-        let query = library.get(name)?;
-        let mut given = match params_file {
-            Some(file) => read_params_file(file)?,
-            None => vec![],
+        let started = std::time::Instant::now();
+        let mut log = RunLog {
+            query: name.clone(),
+            ..RunLog::default()
         };
-        for (key, value) in params {
-            given.retain(|(k, _)| k != key);
-            given.push((key.clone(), value.clone()));
+        let result = run_saved(
+            &ctx,
+            global,
+            &print,
+            name,
+            params,
+            params_file.as_deref(),
+            &mut log,
+        )
+        .await;
+        if global.log_json {
+            log.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+            log.output = global.output.clone();
+            match &result {
+                Ok(()) => log.status = "ok".into(),
+                Err(e) => {
+                    log.status = "error".into();
+                    log.error = Some(e.to_string());
+                }
+            }
+            if let Ok(line) = serde_json::to_string(&log) {
+                eprintln!("{line}");
+            }
         }
-        let df = crate::queries::bind(&ctx, query, &given).await?;
-        let outcome = crate::exec::run_dataframe(&ctx, df, &print, global.output.as_deref())
-            .await
-            .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
-        if let Some(note) = outcome_note(&outcome, &print) {
-            eprintln!("{note}");
-        }
-        return Ok(());
+        return result;
     }
 
     let mut sources: Vec<(String, String)> = Vec::new();
@@ -222,6 +234,52 @@ async fn run_scripts(
         if let Some(note) = outcome_note(&outcome, print) {
             eprintln!("{note}");
         }
+    }
+    Ok(())
+}
+
+/// The line `--log-json` prints for a run of a saved query.
+#[derive(Debug, Default, serde::Serialize)]
+struct RunLog {
+    query: String,
+    params: std::collections::BTreeMap<String, String>,
+    status: String,
+    rows: Option<usize>,
+    duration_ms: f64,
+    inputs: Vec<String>,
+    output: Option<String>,
+    error: Option<String>,
+}
+
+/// Runs a saved query: parameters from the file, then the command line; result to --output.
+async fn run_saved(
+    ctx: &datafusion::prelude::SessionContext,
+    global: &GlobalArgs,
+    print: &PrintOptions,
+    name: &str,
+    params: &[(String, String)],
+    params_file: Option<&std::path::Path>,
+    log: &mut RunLog,
+) -> Result<()> {
+    let library = library(global)?;
+    let query = library.get(name)?;
+    let mut given = match params_file {
+        Some(file) => read_params_file(file)?,
+        None => vec![],
+    };
+    for (key, value) in params {
+        given.retain(|(k, _)| k != key);
+        given.push((key.clone(), value.clone()));
+    }
+    log.params = given.iter().cloned().collect();
+    let df = crate::queries::bind(ctx, query, &given).await?;
+    log.inputs = crate::queries::inputs(&df);
+    let outcome = crate::exec::run_dataframe(ctx, df, print, global.output.as_deref())
+        .await
+        .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
+    log.rows = Some(outcome.summary.rows);
+    if let Some(note) = outcome_note(&outcome, print) {
+        eprintln!("{note}");
     }
     Ok(())
 }
