@@ -15,6 +15,7 @@ pub mod functions;
 pub mod generate;
 pub mod lake;
 pub mod output;
+pub mod output_folder;
 pub mod queries;
 pub mod repl;
 pub mod storage;

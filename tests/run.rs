@@ -261,3 +261,101 @@ async fn log_json_describes_each_run() {
             .contains("unknown parameter 'x'")
     );
 }
+
+#[tokio::test]
+async fn partitioned_output_is_a_hive_folder_replaced_whole() {
+    let dir = parquet_lake().await;
+    let args = [
+        "--lake",
+        "lake",
+        "run",
+        "rfm_segments",
+        "--param",
+        "as_of=2024-05-01",
+        "-o",
+        "by_segment",
+        "--format",
+        "parquet",
+    ];
+    let run = seglake_in(
+        dir.path(),
+        &[&args[..], &["--partition-by", "segment"]].concat(),
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut folders: Vec<String> = std::fs::read_dir(dir.path().join("by_segment"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert!(
+        folders.iter().all(|f| f.starts_with("segment=")),
+        "{folders:?}"
+    );
+    let read = seglake_in(
+        dir.path(),
+        &[
+            "--table",
+            "p=by_segment",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT count(*) AS n, count(DISTINCT segment) AS s FROM p",
+        ],
+        "",
+    );
+    assert_eq!(
+        read.stdout,
+        format!("n,s\n2,{}\n", folders.len()),
+        "{}",
+        read.stderr
+    );
+
+    // A failing run leaves the previous folder as it was.
+    let bad = seglake_in(
+        dir.path(),
+        &[&args[..], &["--partition-by", "nope"]].concat(),
+        "",
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("--partition-by nope: the result has no such column"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("by_segment"))
+            .unwrap()
+            .count(),
+        folders.len()
+    );
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".seglake")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+
+    let table = seglake_in(
+        dir.path(),
+        &[
+            &args[..8],
+            &["--format", "table", "--partition-by", "segment"],
+        ]
+        .concat(),
+        "",
+    );
+    assert!(
+        table
+            .stderr
+            .contains("--partition-by writes parquet, csv or ndjson, not table"),
+        "{}",
+        table.stderr
+    );
+}

@@ -144,6 +144,9 @@ pub enum Command {
         /// A TOML file of parameter values, e.g. `as_of = "2024-07-01"`
         #[arg(long, value_name = "FILE")]
         params_file: Option<PathBuf>,
+        /// Write --output as a folder partitioned by COL (repeatable; parquet, csv or ndjson)
+        #[arg(long, value_name = "COL", requires = "output")]
+        partition_by: Vec<String>,
     },
     /// Generate a synthetic customer lake with known truth (Parquet, one folder per table)
     Gen {

@@ -127,6 +127,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         name,
         params,
         params_file,
+        partition_by,
     }) = &cli.command
     {
         let started = std::time::Instant::now();
@@ -134,16 +135,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             query: name.clone(),
             ..RunLog::default()
         };
-        let result = run_saved(
-            &ctx,
-            global,
-            &print,
+        let request = RunRequest {
             name,
             params,
-            params_file.as_deref(),
-            &mut log,
-        )
-        .await;
+            params_file: params_file.as_deref(),
+            partition_by,
+        };
+        let result = run_saved(&ctx, global, &print, &request, &mut log).await;
         if global.log_json {
             log.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             log.output = global.output.clone();
@@ -251,29 +249,44 @@ struct RunLog {
     error: Option<String>,
 }
 
+/// What `seglake run` was asked for.
+struct RunRequest<'a> {
+    name: &'a str,
+    params: &'a [(String, String)],
+    params_file: Option<&'a std::path::Path>,
+    partition_by: &'a [String],
+}
+
 /// Runs a saved query: parameters from the file, then the command line; result to --output.
 async fn run_saved(
     ctx: &datafusion::prelude::SessionContext,
     global: &GlobalArgs,
     print: &PrintOptions,
-    name: &str,
-    params: &[(String, String)],
-    params_file: Option<&std::path::Path>,
+    request: &RunRequest<'_>,
     log: &mut RunLog,
 ) -> Result<()> {
+    let name = request.name;
     let library = library(global)?;
     let query = library.get(name)?;
-    let mut given = match params_file {
+    let mut given = match request.params_file {
         Some(file) => read_params_file(file)?,
         None => vec![],
     };
-    for (key, value) in params {
+    for (key, value) in request.params {
         given.retain(|(k, _)| k != key);
         given.push((key.clone(), value.clone()));
     }
     log.params = given.iter().cloned().collect();
     let df = crate::queries::bind(ctx, query, &given).await?;
     log.inputs = crate::queries::inputs(&df);
+    if let (false, Some(output)) = (request.partition_by.is_empty(), global.output.as_deref()) {
+        let rows =
+            crate::output_folder::write_partitioned(df, print.format, output, request.partition_by)
+                .await
+                .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
+        log.rows = Some(rows);
+        return Ok(());
+    }
     let outcome = crate::exec::run_dataframe(ctx, df, print, global.output.as_deref())
         .await
         .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
