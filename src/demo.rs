@@ -17,6 +17,7 @@ use crate::format::{MaxRows, OutputFormat, write_batches};
 use crate::generate::{GENERATOR_VERSION, GenOptions, generate};
 
 const RFM_SEGMENT_SUMMARY: &str = include_str!("../queries/segmentation/rfm_segment_summary.sql");
+const LIFECYCLE_STAGES: &str = include_str!("../queries/segmentation/lifecycle_stages.sql");
 
 /// What the demo runs on.
 #[derive(Debug, Clone)]
@@ -99,6 +100,17 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
         &ctx,
         &format!("RFM segments as of {as_of} (queries/segmentation/rfm_segment_summary.sql)"),
         &segments,
+        Some(as_of),
+    )
+    .await?;
+    section(
+        &ctx,
+        &format!("Lifecycle stages as of {as_of} (queries/segmentation/lifecycle_stages.sql)"),
+        &format!(
+            "SELECT stage, customers, round(100 * share, 1) AS customers_pct
+             FROM ({LIFECYCLE_STAGES})
+             ORDER BY array_position(['prospect', 'new', 'active', 'loyal', 'at_risk', 'churned'], stage)"
+        ),
         Some(as_of),
     )
     .await?;

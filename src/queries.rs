@@ -38,6 +38,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../queries/segmentation/rfm_segments.sql"),
     ),
     (
+        "segmentation/lifecycle_stages.sql",
+        include_str!("../queries/segmentation/lifecycle_stages.sql"),
+    ),
+    (
         "segmentation/rfm_segment_summary.sql",
         include_str!("../queries/segmentation/rfm_segment_summary.sql"),
     ),

@@ -429,7 +429,12 @@ fn demo_generates_once_and_shows_segments() {
         "{}",
         run.stderr
     );
-    for heading in ["The lake", "RFM segments as of 2025-01-01", "Value tiers"] {
+    for heading in [
+        "The lake",
+        "RFM segments as of 2025-01-01",
+        "Lifecycle stages",
+        "Value tiers",
+    ] {
         assert!(run.stdout.contains(heading), "{heading}: {}", run.stdout);
     }
     assert!(run.stdout.contains("| champions "), "{}", run.stdout);

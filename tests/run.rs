@@ -101,7 +101,7 @@ async fn bad_parameters_are_usage_errors_listing_the_parameters() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains("known queries are rfm_segment_summary, rfm_segments"),
+            .contains("known queries are lifecycle_stages, rfm_segment_summary, rfm_segments"),
         "{}",
         run.stderr
     );
