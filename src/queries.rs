@@ -45,6 +45,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "segmentation/rfm_segment_summary.sql",
         include_str!("../queries/segmentation/rfm_segment_summary.sql"),
     ),
+    (
+        "segmentation/value_tiers.sql",
+        include_str!("../queries/segmentation/value_tiers.sql"),
+    ),
 ];
 
 /// The type of a parameter.

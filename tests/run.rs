@@ -100,8 +100,9 @@ async fn bad_parameters_are_usage_errors_listing_the_parameters() {
     let run = seglake_in(dir.path(), &["run", "nope"], "");
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr
-            .contains("known queries are lifecycle_stages, rfm_segment_summary, rfm_segments"),
+        run.stderr.contains(
+            "known queries are lifecycle_stages, rfm_segment_summary, rfm_segments, value_tiers"
+        ),
         "{}",
         run.stderr
     );

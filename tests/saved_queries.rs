@@ -115,3 +115,37 @@ async fn lifecycle_stages() {
 +----------+-----------+-------+";
     assert_eq!(table, expected);
 }
+
+#[tokio::test]
+async fn value_tiers() {
+    // Spend before 2024-01-01: customer 3 405.0, 1 235.5, 4 42.0, 2 0.0 (a purchase and its
+    // refund), 5 none; total 682.5. Customer 3 alone passes 50% (high); 1 has 59% above it
+    // (medium); 4 has 94% above (low); 2 and 5 spent nothing (zero).
+    let table = run("value_tiers", "2024-01-01").await;
+    let expected = "\
++--------+-----------+----------------+---------+---------------------+
+| tier   | customers | customer_share | revenue | revenue_share       |
++--------+-----------+----------------+---------+---------------------+
+| high   | 1         | 0.2            | 405.0   | 0.5934065934065934  |
+| medium | 1         | 0.2            | 235.5   | 0.34505494505494505 |
+| low    | 1         | 0.2            | 42.0    | 0.06153846153846154 |
+| zero   | 2         | 0.4            | 0.0     | 0.0                 |
++--------+-----------+----------------+---------+---------------------+";
+    assert_eq!(table, expected);
+
+    // With a 70% high share, customer 1 (59% above it) is high too.
+    let library = Library::load(&[]).unwrap();
+    let ctx = SeglakeBuilder::new().lake(LAKE).build().await.unwrap();
+    let given = [("high_share".to_string(), "0.7".to_string())];
+    let batches = bind(&ctx, library.get("value_tiers").unwrap(), &given)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = pretty_format_batches(&batches).unwrap().to_string();
+    assert!(
+        text.contains("| high | 2         | 0.4            | 640.5   |"),
+        "{text}"
+    );
+}
