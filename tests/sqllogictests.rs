@@ -1,8 +1,8 @@
 //! Runs the SQL behaviour tests `tests/sql/**/*.slt` against a seglake session.
 //!
 //! Each file gets a fresh session with all of seglake's functions and the small fixture lake
-//! `tests/data/lake` (CSV files: customers, transactions). Values are printed the same way for
-//! every test: NULL as `NULL`, the empty string as `(empty)`, floating point numbers rounded
+//! `tests/data/lake` (CSV files: customers, transactions, and cdnow_summary, the CDNOW customers
+//! in weeks from lifetimes' wheel). Values are printed the same way for every test: NULL as `NULL`, the empty string as `(empty)`, floating point numbers rounded
 //! to 12 decimal places with trailing zeros dropped (`20.5`, `100.0`).
 //!
 //! `cargo test --test sqllogictests -- FILTER` runs the files whose path contains FILTER.

@@ -7,9 +7,11 @@
 //!
 //! See `udfs/README.md` for how to add a function.
 
+pub mod clv;
 mod common;
 pub mod kpi;
 pub mod lifecycle;
+pub mod math;
 pub mod rfm;
 
 use std::sync::Arc;
@@ -49,6 +51,7 @@ pub fn all_functions() -> Vec<SeglakeFunction> {
     let mut functions: Vec<SeglakeFunction> = rfm::functions();
     functions.extend(lifecycle::functions());
     functions.extend(kpi::functions());
+    functions.extend(clv::functions());
     functions.sort_by(|a, b| a.name().cmp(b.name()));
     functions
 }

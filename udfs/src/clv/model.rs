@@ -1,0 +1,247 @@
+//! Models as plain SQL values: the struct a fit returns, recognising a model by its type at
+//! plan time, and reading its parameters back, also after a round trip through Parquet.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray, StructArray,
+};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type};
+use datafusion::common::{exec_err, plan_err};
+use datafusion::error::Result;
+
+use crate::math::optimize::Fitted;
+
+/// The kinds of model seglake fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    BgNbd,
+    ParetoNbd,
+    GammaGamma,
+}
+
+impl ModelKind {
+    /// The value of the struct's `model` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BgNbd => "bgnbd",
+            Self::ParetoNbd => "paretonbd",
+            Self::GammaGamma => "gammagamma",
+        }
+    }
+
+    /// The fit function that makes this kind.
+    pub fn fit_function(self) -> &'static str {
+        match self {
+            Self::BgNbd => "bgnbd_fit",
+            Self::ParetoNbd => "paretonbd_fit",
+            Self::GammaGamma => "gammagamma_fit",
+        }
+    }
+
+    /// The parameter fields, in the order the math takes them.
+    pub fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Self::BgNbd => &["r", "alpha", "a", "b"],
+            Self::ParetoNbd => &["r", "alpha", "s", "beta"],
+            Self::GammaGamma => &["p", "q", "v"],
+        }
+    }
+
+    /// The struct type a fit returns.
+    pub fn struct_fields(self) -> Fields {
+        let mut fields = vec![Field::new("model", DataType::Utf8, false)];
+        fields.extend(
+            self.parameters()
+                .iter()
+                .map(|p| Field::new(*p, DataType::Float64, false)),
+        );
+        fields.extend([
+            Field::new("log_likelihood", DataType::Float64, false),
+            Field::new("rows_used", DataType::Int64, false),
+            Field::new("rows_skipped", DataType::Int64, false),
+            Field::new("iterations", DataType::Int64, false),
+            Field::new("converged", DataType::Boolean, false),
+            Field::new("penalizer", DataType::Float64, false),
+        ]);
+        Fields::from(fields)
+    }
+
+    /// The kind of model a struct type holds, judged by its parameter fields.
+    pub fn of(data_type: &DataType) -> Option<Self> {
+        let DataType::Struct(fields) = data_type else {
+            return None;
+        };
+        [Self::BgNbd, Self::ParetoNbd, Self::GammaGamma]
+            .into_iter()
+            .find(|kind| {
+                kind.parameters().iter().all(|p| {
+                    fields
+                        .iter()
+                        .any(|f| f.name() == p && f.data_type().is_numeric())
+                })
+            })
+    }
+
+    /// Checks a model argument at plan time; a NULL literal is no model (`None`).
+    ///
+    /// # Errors
+    /// A plan error naming the kinds `accepted`, when the argument is not one of them.
+    pub fn expect(
+        syntax: &str,
+        arg: &str,
+        given: &DataType,
+        accepted: &[ModelKind],
+    ) -> Result<Option<ModelKind>> {
+        if given.is_null() {
+            return Ok(None);
+        }
+        match Self::of(given) {
+            Some(kind) if accepted.contains(&kind) => Ok(Some(kind)),
+            found => {
+                let wanted: Vec<_> = accepted.iter().map(|k| k.fit_function()).collect();
+                let got = match found {
+                    Some(kind) => format!("a {} model", kind.fit_function()),
+                    None => given.to_string(),
+                };
+                plan_err!(
+                    "{syntax}: {arg} must be a model from {}, got {got}",
+                    wanted.join(" or ")
+                )
+            }
+        }
+    }
+}
+
+/// The result of one group's fit.
+pub struct FitRow {
+    pub fitted: Fitted<Vec<f64>>,
+    pub rows_used: u64,
+    pub rows_skipped: u64,
+    pub penalizer: f64,
+}
+
+/// Builds the struct column of fitted models; `None` rows are NULL models.
+pub fn models_array(kind: ModelKind, rows: &[Option<FitRow>]) -> ArrayRef {
+    let valid = |f: fn(&FitRow) -> f64| -> Float64Array {
+        rows.iter()
+            .map(|r| Some(r.as_ref().map_or(0.0, f)))
+            .collect()
+    };
+    let int = |f: fn(&FitRow) -> u64| -> Int64Array {
+        rows.iter()
+            .map(|r| {
+                Some(
+                    r.as_ref()
+                        .map_or(0, |r| i64::try_from(f(r)).unwrap_or(i64::MAX)),
+                )
+            })
+            .collect()
+    };
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter_values(
+        rows.iter().map(|_| kind.name()),
+    ))];
+    for i in 0..kind.parameters().len() {
+        columns.push(Arc::new(
+            rows.iter()
+                .map(|r| Some(r.as_ref().map_or(0.0, |r| r.fitted.params[i])))
+                .collect::<Float64Array>(),
+        ));
+    }
+    columns.push(Arc::new(valid(|r| r.fitted.log_likelihood)));
+    columns.push(Arc::new(int(|r| r.rows_used)));
+    columns.push(Arc::new(int(|r| r.rows_skipped)));
+    columns.push(Arc::new(int(|r| r.fitted.iterations)));
+    columns.push(Arc::new(BooleanArray::from(
+        rows.iter()
+            .map(|r| r.as_ref().is_some_and(|r| r.fitted.converged))
+            .collect::<Vec<_>>(),
+    )));
+    columns.push(Arc::new(valid(|r| r.penalizer)));
+    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
+    Arc::new(StructArray::new(
+        kind.struct_fields(),
+        columns,
+        Some(nulls).filter(|n| n.null_count() > 0),
+    ))
+}
+
+/// A model column's parameters, one Float64 array per parameter of `kind`.
+pub struct ModelColumn {
+    params: Vec<Float64Array>,
+    nulls: Option<NullBuffer>,
+}
+
+impl ModelColumn {
+    /// Reads the parameters of `kind` from a struct column.
+    ///
+    /// # Errors
+    /// When the column is not a struct with those parameters.
+    pub fn new(syntax: &str, array: &ArrayRef, kind: ModelKind) -> Result<Self> {
+        let Some(models) = array.as_struct_opt() else {
+            return exec_err!("{syntax}: the model is not a struct");
+        };
+        let params = kind
+            .parameters()
+            .iter()
+            .map(|p| match models.column_by_name(p) {
+                Some(column) => Ok(cast(column, &DataType::Float64)?
+                    .as_primitive::<Float64Type>()
+                    .clone()),
+                None => exec_err!("{syntax}: the model has no field {p}"),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            params,
+            nulls: models.logical_nulls(),
+        })
+    }
+
+    /// Row `i`'s parameters; `None` for a NULL model or parameter.
+    pub fn row<const N: usize>(&self, i: usize) -> Option<[f64; N]> {
+        if self.nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+            return None;
+        }
+        let mut out = [0.0; N];
+        for (o, p) in out.iter_mut().zip(&self.params) {
+            if p.is_null(i) {
+                return None;
+            }
+            *o = p.value(i);
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_recognised_by_their_parameters() {
+        for kind in [
+            ModelKind::BgNbd,
+            ModelKind::ParetoNbd,
+            ModelKind::GammaGamma,
+        ] {
+            let t = DataType::Struct(kind.struct_fields());
+            assert_eq!(ModelKind::of(&t), Some(kind));
+        }
+        assert_eq!(ModelKind::of(&DataType::Float64), None);
+        let err = ModelKind::expect(
+            "p_alive(model, ...)",
+            "model",
+            &DataType::Struct(ModelKind::GammaGamma.struct_fields()),
+            &[ModelKind::BgNbd, ModelKind::ParetoNbd],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "model must be a model from bgnbd_fit or paretonbd_fit, got a gammagamma_fit model"
+            ),
+            "{err}"
+        );
+    }
+}

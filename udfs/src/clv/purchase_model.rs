@@ -1,0 +1,77 @@
+//! A fitted purchase model of either kind, read from a model struct column row by row.
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::exec_err;
+use datafusion::error::Result;
+
+use super::model::{ModelColumn, ModelKind};
+use crate::math::bgnbd::BgNbd;
+use crate::math::paretonbd::ParetoNbd;
+
+/// The purchase models a prediction accepts.
+pub const PURCHASE_MODELS: &[ModelKind] = &[ModelKind::BgNbd, ModelKind::ParetoNbd];
+
+/// One row's purchase model.
+#[derive(Debug, Clone, Copy)]
+pub enum PurchaseModel {
+    BgNbd(BgNbd),
+    ParetoNbd(ParetoNbd),
+}
+
+impl PurchaseModel {
+    pub fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        match self {
+            Self::BgNbd(m) => m.p_alive(x, t_x, age),
+            Self::ParetoNbd(m) => m.p_alive(x, t_x, age),
+        }
+    }
+
+    pub fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        match self {
+            Self::BgNbd(m) => m.expected_purchases(t, x, t_x, age),
+            Self::ParetoNbd(m) => m.expected_purchases(t, x, t_x, age),
+        }
+    }
+}
+
+/// The purchase models of a model column.
+pub struct PurchaseModels {
+    kind: ModelKind,
+    column: ModelColumn,
+}
+
+impl PurchaseModels {
+    /// Reads a BG/NBD or Pareto/NBD model column whose type is `data_type`.
+    ///
+    /// # Errors
+    /// When the column holds another kind of model.
+    pub fn new(syntax: &str, array: &ArrayRef, data_type: &DataType) -> Result<Self> {
+        match ModelKind::of(data_type) {
+            Some(kind) if PURCHASE_MODELS.contains(&kind) => Ok(Self {
+                kind,
+                column: ModelColumn::new(syntax, array, kind)?,
+            }),
+            _ => exec_err!("{syntax}: the model must come from bgnbd_fit or paretonbd_fit"),
+        }
+    }
+
+    /// Row `i`'s model; `None` for a NULL model.
+    pub fn row(&self, i: usize) -> Option<PurchaseModel> {
+        let [p0, p1, p2, p3] = self.column.row::<4>(i)?;
+        Some(match self.kind {
+            ModelKind::ParetoNbd => PurchaseModel::ParetoNbd(ParetoNbd {
+                r: p0,
+                alpha: p1,
+                s: p2,
+                beta: p3,
+            }),
+            _ => PurchaseModel::BgNbd(BgNbd {
+                r: p0,
+                alpha: p1,
+                a: p2,
+                b: p3,
+            }),
+        })
+    }
+}

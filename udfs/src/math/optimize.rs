@@ -1,0 +1,242 @@
+//! Minimising a smooth objective with L-BFGS (argmin, More-Thuente line search).
+
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Error, Executor, Gradient, State, TerminationReason};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+
+/// A function to minimise that returns its value and gradient together (they share most of
+/// their work).
+pub trait Objective: Sync {
+    fn value_and_gradient(&self, theta: &[f64]) -> (f64, Vec<f64>);
+}
+
+/// Where the minimiser stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minimum {
+    pub theta: Vec<f64>,
+    pub value: f64,
+    pub iterations: u64,
+    /// Whether the gradient vanished (largest component below [`GRADIENT_TOLERANCE`]).
+    pub converged: bool,
+}
+
+/// A fitted model: its parameters, the log-likelihood of the data under them, and how the
+/// minimiser ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted<P> {
+    pub params: P,
+    pub log_likelihood: f64,
+    pub iterations: u64,
+    pub converged: bool,
+}
+
+/// Sums `term(range)` over about one chunk per core; small inputs stay on this thread.
+pub fn parallel_sum<const N: usize>(
+    len: usize,
+    term: impl Fn(std::ops::Range<usize>) -> [f64; N] + Sync,
+) -> [f64; N] {
+    const PER_THREAD: usize = 16_384;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(len / PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return term(0..len);
+    }
+    let size = len.div_ceil(threads);
+    let mut total = [0.0; N];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..len)
+            .step_by(size)
+            .map(|start| {
+                let term = &term;
+                scope.spawn(move || term(start..(start + size).min(len)))
+            })
+            .collect();
+        for handle in handles {
+            // A panicking chunk cannot happen short of a bug; NaN makes the fit report it.
+            let part = handle.join().unwrap_or([f64::NAN; N]);
+            for (t, p) in total.iter_mut().zip(part) {
+                *t += p;
+            }
+        }
+    });
+    total
+}
+
+/// The largest gradient component a converged minimum may have. The objectives are mean
+/// negative log-likelihoods of log-parameters, so this is a relative precision.
+pub const GRADIENT_TOLERANCE: f64 = 1e-5;
+
+const MEMORY: usize = 10;
+
+/// Minimises `objective` from `start` in at most `max_iterations` L-BFGS steps.
+pub fn minimize(objective: &impl Objective, start: Vec<f64>, max_iterations: u64) -> Minimum {
+    let problem = Cached {
+        objective,
+        last: Mutex::new(None),
+    };
+    let fallback = |theta: Vec<f64>| {
+        let (value, gradient) = guarded(objective, &theta);
+        (theta, value, gradient)
+    };
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), MEMORY)
+        .with_tolerance_grad(1e-10)
+        .and_then(|s| s.with_tolerance_cost(1e-15));
+    let outcome = solver.and_then(|solver| {
+        Executor::new(problem, solver)
+            .configure(|state| state.param(start.clone()).max_iters(max_iterations))
+            .run()
+    });
+    match outcome {
+        Ok(result) => {
+            let state = result.state();
+            let iterations = state.get_iter();
+            let stopped_early = matches!(
+                state.get_termination_reason(),
+                Some(TerminationReason::MaxItersReached) | None
+            );
+            let theta = state
+                .get_best_param()
+                .cloned()
+                .unwrap_or_else(|| start.clone());
+            let (theta, value, gradient) = fallback(theta);
+            Minimum {
+                converged: !stopped_early && vanishes(&gradient) && value.is_finite(),
+                theta,
+                value,
+                iterations,
+            }
+        }
+        Err(_) => {
+            let (theta, value, _) = fallback(start);
+            Minimum {
+                theta,
+                value,
+                iterations: 0,
+                converged: false,
+            }
+        }
+    }
+}
+
+fn vanishes(gradient: &[f64]) -> bool {
+    gradient.iter().all(|g| g.abs() < GRADIENT_TOLERANCE)
+}
+
+/// The objective with its last evaluation remembered, because argmin asks for the value and
+/// the gradient at the same point separately.
+struct Cached<'a, O: Objective> {
+    objective: &'a O,
+    last: Mutex<Option<Evaluation>>,
+}
+
+/// A point with its objective value and gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
+
+impl<O: Objective> Cached<'_, O> {
+    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        if let Ok(last) = self.last.lock()
+            && let Some((at, value, gradient)) = last.as_ref()
+            && at.as_slice() == theta
+        {
+            return (*value, gradient.clone());
+        }
+        let (value, gradient) = guarded(self.objective, theta);
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((theta.to_vec(), value, gradient.clone()));
+        }
+        (value, gradient)
+    }
+}
+
+/// The objective's value and gradient, with a step into overflow made unattractive rather
+/// than fatal to the line search.
+fn guarded(objective: &impl Objective, theta: &[f64]) -> (f64, Vec<f64>) {
+    let (value, gradient) = objective.value_and_gradient(theta);
+    if value.is_finite() && gradient.iter().all(|g| g.is_finite()) {
+        (value, gradient)
+    } else {
+        (f64::MAX, theta.iter().map(|t| t.signum()).collect())
+    }
+}
+
+impl<O: Objective> CostFunction for Cached<'_, O> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, theta: &Self::Param) -> Result<Self::Output, Error> {
+        Ok(self.evaluate(theta).0)
+    }
+}
+
+impl<O: Objective> Gradient for Cached<'_, O> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, theta: &Self::Param) -> Result<Self::Gradient, Error> {
+        Ok(self.evaluate(theta).1)
+    }
+}
+
+/// The gradient of `value` by central differences, for objectives without an analytic one.
+pub fn numerical_gradient(value: impl Fn(&[f64]) -> f64, theta: &[f64]) -> Vec<f64> {
+    let mut point = theta.to_vec();
+    (0..theta.len())
+        .map(|i| {
+            let step = 1e-6 * theta[i].abs().max(1.0);
+            point[i] = theta[i] + step;
+            let up = value(&point);
+            point[i] = theta[i] - step;
+            let down = value(&point);
+            point[i] = theta[i];
+            (up - down) / (2.0 * step)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rosenbrock;
+
+    impl Objective for Rosenbrock {
+        fn value_and_gradient(&self, t: &[f64]) -> (f64, Vec<f64>) {
+            let (x, y) = (t[0], t[1]);
+            let value = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
+            let gradient = vec![
+                -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+                200.0 * (y - x * x),
+            ];
+            (value, gradient)
+        }
+    }
+
+    #[test]
+    fn finds_the_rosenbrock_minimum() {
+        let minimum = minimize(&Rosenbrock, vec![-1.2, 1.0], 1000);
+        assert!(minimum.converged, "{minimum:?}");
+        assert!((minimum.theta[0] - 1.0).abs() < 1e-6, "{minimum:?}");
+        assert!((minimum.theta[1] - 1.0).abs() < 1e-6, "{minimum:?}");
+    }
+
+    #[test]
+    fn too_few_iterations_is_not_converged() {
+        let minimum = minimize(&Rosenbrock, vec![-1.2, 1.0], 2);
+        assert!(!minimum.converged);
+        assert_eq!(minimum.iterations, 2);
+    }
+
+    #[test]
+    fn numerical_gradient_matches_analytic() {
+        let theta = [0.3, -0.7];
+        let analytic = Rosenbrock.value_and_gradient(&theta).1;
+        let numeric = numerical_gradient(|t| Rosenbrock.value_and_gradient(t).0, &theta);
+        for (a, n) in analytic.iter().zip(numeric) {
+            assert!((a - n).abs() < 1e-6, "{a} vs {n}");
+        }
+    }
+}

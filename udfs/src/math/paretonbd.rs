@@ -1,0 +1,195 @@
+//! The Pareto/NBD model (Schmittlein, Morrison and Colombo 1987): likelihood, fit, P(alive)
+//! and conditional expected purchases, with the formulas of lifetimes 0.11.3's
+//! `ParetoNBDFitter`.
+
+use super::customers::Customers;
+use super::optimize::{Fitted, Objective, minimize, numerical_gradient, parallel_sum};
+use super::special::{ln_add_exp, ln_gamma, ln_hyp2f1, ln_sub_exp};
+
+/// Pareto/NBD parameters: purchase rates ~ Gamma(r, alpha), dropout rates ~ Gamma(s, beta).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParetoNbd {
+    pub r: f64,
+    pub alpha: f64,
+    pub s: f64,
+    pub beta: f64,
+}
+
+/// L-BFGS steps a fit may take.
+pub const MAX_ITERATIONS: u64 = 1000;
+
+impl ParetoNbd {
+    /// Maximum-likelihood fit with lifetimes' penalty (on the total negative log-likelihood)
+    /// and conditioning (time rescaled so the
+    /// oldest customer is 1 period old; log-parameters start at 0). The likelihood's
+    /// hypergeometric terms have no convenient derivative, so the gradient is numerical.
+    ///
+    /// Returns `None` for no customers.
+    pub fn fit(customers: &Customers, penalizer: f64) -> Option<Fitted<Self>> {
+        let max_age = customers.max_age();
+        if customers.is_empty() || max_age <= 0.0 {
+            return None;
+        }
+        let scale = 1.0 / max_age;
+        let scaled = customers.rescaled(scale);
+        let objective = MeanNegativeLogLikelihood {
+            customers: &scaled,
+            penalizer,
+        };
+        let minimum = minimize(&objective, vec![0.0; 4], MAX_ITERATIONS);
+        let [r, alpha, s, beta] = [0, 1, 2, 3].map(|i| minimum.theta[i].exp());
+        let params = Self {
+            r,
+            alpha: alpha / scale,
+            s,
+            beta: beta / scale,
+        };
+        Some(Fitted {
+            log_likelihood: params.log_likelihood(customers),
+            params,
+            iterations: minimum.iterations,
+            converged: minimum.converged,
+        })
+    }
+
+    /// The log-likelihood of `customers` (weights counted) under these parameters.
+    pub fn log_likelihood(&self, customers: &Customers) -> f64 {
+        let [ll] = parallel_sum(customers.len(), |range| {
+            [range
+                .map(|i| {
+                    customers.weight[i]
+                        * self.customer_log_likelihood(
+                            customers.frequency[i],
+                            customers.recency[i],
+                            customers.age[i],
+                        )
+                })
+                .sum()]
+        });
+        ll
+    }
+
+    /// One customer's log-likelihood.
+    pub fn customer_log_likelihood(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let &Self { r, alpha, s, beta } = self;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln();
+        let a2 = ln_add_exp(
+            -(r + x) * (alpha + age).ln() - s * (beta + age).ln(),
+            s.ln() + self.ln_a0(x, t_x, age) - (r + s + x).ln(),
+        );
+        a1 + a2
+    }
+
+    /// `ln A_0` of the likelihood, choosing the hypergeometric form that converges.
+    fn ln_a0(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let &Self { r, alpha, s, beta } = self;
+        let (low, high, t) = if alpha < beta {
+            (alpha, beta, r + x)
+        } else {
+            (beta, alpha, s + 1.0)
+        };
+        let rsx = r + s + x;
+        let q1 = high + t_x;
+        let q2 = high + age;
+        let ln_p1 = ln_hyp2f1(rsx, t, rsx + 1.0, (high - low) / q1);
+        let ln_p2 = ln_hyp2f1(rsx, t, rsx + 1.0, (high - low) / q2);
+        ln_sub_exp(ln_p1 + rsx * q2.ln(), ln_p2 + rsx * q1.ln()) - rsx * (q1 * q2).ln()
+    }
+
+    /// P(alive) of a customer with `x` repeat purchases, the last at `t_x`, aged `age`.
+    pub fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
+        let &Self { r, alpha, s, beta } = self;
+        let exponent = s.ln() - (r + s + x).ln()
+            + (r + x) * (alpha + age).ln()
+            + s * (beta + age).ln()
+            + self.ln_a0(x, t_x, age);
+        1.0 / (1.0 + exponent.exp())
+    }
+
+    /// Expected purchases in the next `t` periods.
+    pub fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
+        let &Self { r, alpha, s, beta } = self;
+        let likelihood = self.customer_log_likelihood(x, t_x, age);
+        let first = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln()
+            - (r + x) * (alpha + age).ln()
+            - s * (beta + age).ln();
+        let second = (r + x).ln() + (beta + age).ln() - (alpha + age).ln();
+        let ratio = (beta + age) / (beta + age + t);
+        // (1 - ratio^(s-1)) / (s-1), whose limit at s = 1 is -ln(ratio).
+        let third = if (s - 1.0).abs() < 1e-12 {
+            (-ratio.ln()).ln()
+        } else {
+            ((1.0 - ratio.powf(s - 1.0)) / (s - 1.0)).ln()
+        };
+        (first + second + third - likelihood).exp()
+    }
+}
+
+/// lifetimes' objective: the mean negative log-likelihood of log-parameters plus the penalty.
+struct MeanNegativeLogLikelihood<'a> {
+    customers: &'a Customers,
+    penalizer: f64,
+}
+
+impl MeanNegativeLogLikelihood<'_> {
+    fn value(&self, theta: &[f64]) -> f64 {
+        let p = [0, 1, 2, 3].map(|i| theta[i].exp());
+        let model = ParetoNbd {
+            r: p[0],
+            alpha: p[1],
+            s: p[2],
+            beta: p[3],
+        };
+        // lifetimes adds the penalty to the total, not the mean, negative log-likelihood.
+        let n = self.customers.total_weight();
+        (-model.log_likelihood(self.customers)
+            + self.penalizer * p.iter().map(|v| v * v).sum::<f64>())
+            / n
+    }
+}
+
+impl Objective for MeanNegativeLogLikelihood<'_> {
+    fn value_and_gradient(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        (
+            self.value(theta),
+            numerical_gradient(|t| self.value(t), theta),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CDNOW: ParetoNbd = ParetoNbd {
+        r: 0.55,
+        alpha: 10.58,
+        s: 0.61,
+        beta: 11.67,
+    };
+
+    #[test]
+    fn alive_when_the_last_purchase_is_now() {
+        assert_eq!(CDNOW.p_alive(3.0, 20.0, 20.0), 1.0);
+    }
+
+    #[test]
+    fn expected_purchases_grow_with_the_horizon() {
+        let short = CDNOW.expected_purchases(1.0, 2.0, 30.0, 38.0);
+        let long = CDNOW.expected_purchases(39.0, 2.0, 30.0, 38.0);
+        assert!(0.0 < short && short < long, "{short} {long}");
+        assert!(CDNOW.expected_purchases(0.0, 2.0, 30.0, 38.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn dropout_shape_of_one_uses_the_limit() {
+        let model = ParetoNbd { s: 1.0, ..CDNOW };
+        let at_one = model.expected_purchases(10.0, 2.0, 30.0, 38.0);
+        let near = ParetoNbd {
+            s: 1.0 + 1e-7,
+            ..CDNOW
+        }
+        .expected_purchases(10.0, 2.0, 30.0, 38.0);
+        assert!((at_one - near).abs() < 1e-6, "{at_one} {near}");
+    }
+}
