@@ -34,6 +34,18 @@ use crate::error::{Result, SeglakeError, describe};
 /// The queries built into the binary, by path under `queries/`.
 const BUILT_IN: &[(&str, &str)] = &[
     (
+        "clv/model_fit.sql",
+        include_str!("../queries/clv/model_fit.sql"),
+    ),
+    (
+        "clv/cltv_by_customer.sql",
+        include_str!("../queries/clv/cltv_by_customer.sql"),
+    ),
+    (
+        "clv/cltv_by_segment.sql",
+        include_str!("../queries/clv/cltv_by_segment.sql"),
+    ),
+    (
         "segmentation/rfm_segments.sql",
         include_str!("../queries/segmentation/rfm_segments.sql"),
     ),

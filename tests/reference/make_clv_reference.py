@@ -16,6 +16,11 @@ Writes, next to this script:
   clv_fits_cdnow.csv: P(alive) and expected purchases in 1, 10 and 39 weeks for both models,
   Gamma-Gamma expected spend, and 12-month CLV (monthly discount 0.01, weeks) for both models.
 
+- model_fit_cdnow.csv and cltv_by_customer_cdnow.csv: the saved queries' pipeline done in
+  lifetimes on the CDNOW transactions (cdnow_sample_transactions.csv): summary by week up to
+  1997-09-30, the three fits, and per customer P(alive), expected purchases in 90 days (90/7
+  weeks), expected spend and 12-month CLV (monthly discount 0.01).
+
 Run: .venv/bin/python tests/reference/make_clv_reference.py (versions in requirements.txt).
 """
 
@@ -108,6 +113,27 @@ def predictions(customers, models):
     return out
 
 
+def pipeline():
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    transactions = pd.read_csv(os.path.join(HERE, "cdnow_sample_transactions.csv"))
+    summary = summary_data_from_transaction_data(
+        transactions, "customer_id", "date", monetary_value_col="amount",
+        observation_period_end="1997-09-30", freq="W",
+    )
+    returning = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    fitted, models = fits(summary, returning)
+    fitted[fitted["penalizer"] == 0].to_csv(os.path.join(HERE, "model_fit_cdnow.csv"), index=False)
+    bg, gg = models[("bgnbd", 0.0)], models[("gammagamma", 0.0)]
+    f, r, t, m = (summary[c] for c in ["frequency", "recency", "T", "monetary_value"])
+    out = pd.DataFrame(index=summary.index)
+    out["p_alive"] = bg.conditional_probability_alive(f, r, t)
+    out["expected_purchases"] = bg.conditional_expected_number_of_purchases_up_to_time(90 / 7, f, r, t)
+    out["expected_spend"] = gg.conditional_expected_average_profit(f, m)
+    out["cltv"] = gg.customer_lifetime_value(bg, f, r, t, m, time=12, discount_rate=0.01, freq="W")
+    out.to_csv(os.path.join(HERE, "cltv_by_customer_cdnow.csv"))
+
+
 def main():
     # ParetoNBDFitter starts Nelder-Mead from random parameters.
     np.random.seed(0)
@@ -124,6 +150,7 @@ def main():
     predictions(customers, models).to_csv(
         os.path.join(HERE, "clv_predictions_cdnow.csv")
     )
+    pipeline()
 
 
 if __name__ == "__main__":
