@@ -9,6 +9,7 @@
 
 pub mod clv;
 mod common;
+pub mod kmeans;
 pub mod kpi;
 pub mod lifecycle;
 pub mod math;
@@ -52,6 +53,7 @@ pub fn all_functions() -> Vec<SeglakeFunction> {
     functions.extend(lifecycle::functions());
     functions.extend(kpi::functions());
     functions.extend(clv::functions());
+    functions.extend(kmeans::functions());
     functions.sort_by(|a, b| a.name().cmp(b.name()));
     functions
 }

@@ -5,6 +5,7 @@
 pub mod bgnbd;
 pub mod customers;
 pub mod gammagamma;
+pub mod kmeans;
 pub mod lifetime_value;
 pub mod optimize;
 pub mod paretonbd;
