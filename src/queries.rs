@@ -46,6 +46,14 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../queries/clv/cltv_by_segment.sql"),
     ),
     (
+        "segmentation/kmeans_elbow.sql",
+        include_str!("../queries/segmentation/kmeans_elbow.sql"),
+    ),
+    (
+        "segmentation/kmeans_segments.sql",
+        include_str!("../queries/segmentation/kmeans_segments.sql"),
+    ),
+    (
         "segmentation/rfm_segments.sql",
         include_str!("../queries/segmentation/rfm_segments.sql"),
     ),

@@ -15,6 +15,10 @@ Inputs, next to this script:
   joined with the persona column of /tmp/glake/_truth/customers.parquet. The features used are
   age, ln(1 + frequency) and ln(1 + avg_order_value).
 
+- rfm_cdnow.csv (written by make_rfm_reference.py with DuckDB): RFM per CDNOW customer as of
+  1997-10-01; the saved queries kmeans_elbow and kmeans_segments use ln(1 + recency_days),
+  ln(1 + frequency) and ln(1 + max(monetary, 0)).
+
 Writes:
 - kmeans_inertia.csv: dataset, k, inertia of KMeans(n_clusters=k, n_init=10, random_state=0)
   on the StandardScaler-standardized features, and the adjusted Rand index of its labels
@@ -23,6 +27,10 @@ Writes:
   (the standardized rows listed in init_rows, 0-based), KMeans(init=..., n_init=1, tol=0,
   algorithm='lloyd', max_iter=300): inertia, iterations, the silhouette_score and
   davies_bouldin_score of the final labels, and every row's label.
+- kmeans_segments_cdnow.csv: the kmeans_segments profile done in pandas with scikit-learn's
+  KMeans(n_clusters=4, n_init=10, random_state=0) on the RFM features: clusters numbered by
+  size (largest first), customers, mean recency_days, frequency and monetary, revenue share,
+  and the inertia.
 
 Run: .venv/bin/python tests/reference/make_kmeans_reference.py (versions in requirements.txt).
 """
@@ -48,8 +56,41 @@ def datasets():
             np.log1p(generated["avg_order_value"].astype(float)),
         ]
     )
+    rfm = rfm_features()[1]
+    yield "cdnow_rfm", rfm, None
     yield "cdnow", cdnow[["frequency", "recency", "monetary_value"]].values.astype(float), None
     yield "generated", gen_features, generated["persona"].values
+
+
+def rfm_features():
+    rfm = pd.read_csv(os.path.join(HERE, "rfm_cdnow.csv"))
+    features = np.column_stack(
+        [
+            np.log1p(rfm["recency_days"].astype(float)),
+            np.log1p(rfm["frequency"].astype(float)),
+            np.log1p(rfm["monetary"].clip(lower=0).astype(float)),
+        ]
+    )
+    return rfm, features
+
+
+def segments_profile():
+    rfm, raw = rfm_features()
+    x = StandardScaler().fit_transform(raw)
+    km = KMeans(n_clusters=4, n_init=10, random_state=0).fit(x)
+    rfm = rfm.assign(label=km.labels_)
+    profile = rfm.groupby("label").agg(
+        customers=("customer_id", "count"),
+        mean_recency_days=("recency_days", "mean"),
+        mean_frequency=("frequency", "mean"),
+        mean_monetary=("monetary", "mean"),
+        revenue=("monetary", "sum"),
+    )
+    profile["revenue_share"] = profile["revenue"] / profile["revenue"].sum()
+    profile = profile.sort_values("customers", ascending=False, kind="stable").reset_index(drop=True)
+    profile.insert(0, "cluster", range(1, len(profile) + 1))
+    profile["inertia"] = km.inertia_
+    return profile.drop(columns="revenue")
 
 
 def main():
@@ -80,6 +121,8 @@ def main():
     pd.DataFrame(summary_rows).to_csv(os.path.join(HERE, "kmeans_lloyd_summary.csv"),
                                       index=False, float_format="%.17g")
     pd.DataFrame(label_rows).to_csv(os.path.join(HERE, "kmeans_lloyd_labels.csv"), index=False)
+    segments_profile().to_csv(os.path.join(HERE, "kmeans_segments_cdnow.csv"), index=False,
+                              float_format="%.17g")
 
 
 if __name__ == "__main__":
