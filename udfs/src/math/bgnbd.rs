@@ -57,8 +57,23 @@ impl BgNbd {
         ll
     }
 
+    /// Asymptotic standard errors of r, alpha, a, b as estimated from `customers` (the inverse
+    /// observed information); `None` when these parameters are not a maximum.
+    pub fn standard_errors(&self, customers: &Customers) -> Option<Vec<f64>> {
+        let gradient = |theta: &[f64]| {
+            let params = Self {
+                r: theta[0],
+                alpha: theta[1],
+                a: theta[2],
+                b: theta[3],
+            };
+            params.log_likelihood_and_gradient(customers)[1..].to_vec()
+        };
+        super::standard_errors::standard_errors(gradient, &[self.r, self.alpha, self.a, self.b])
+    }
+
     /// The total log-likelihood and its derivatives by r, alpha, a and b.
-    fn log_likelihood_and_gradient(&self, customers: &Customers) -> [f64; 5] {
+    pub fn log_likelihood_and_gradient(&self, customers: &Customers) -> [f64; 5] {
         let &Self { r, alpha, a, b } = self;
         let mut total = [0.0; 5];
         // The gamma-function terms depend on the frequency alone.

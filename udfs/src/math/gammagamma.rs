@@ -46,8 +46,22 @@ impl GammaGamma {
         })
     }
 
+    /// Asymptotic standard errors of p, q, v as estimated from `spenders` (the inverse
+    /// observed information); `None` when these parameters are not a maximum.
+    pub fn standard_errors(&self, spenders: &Spenders) -> Option<Vec<f64>> {
+        let gradient = |theta: &[f64]| {
+            let params = Self {
+                p: theta[0],
+                q: theta[1],
+                v: theta[2],
+            };
+            params.log_likelihood_and_gradient(spenders)[1..].to_vec()
+        };
+        super::standard_errors::standard_errors(gradient, &[self.p, self.q, self.v])
+    }
+
     /// The total log-likelihood and its derivatives by p, q and v.
-    fn log_likelihood_and_gradient(&self, spenders: &Spenders) -> [f64; 4] {
+    pub fn log_likelihood_and_gradient(&self, spenders: &Spenders) -> [f64; 4] {
         let &Self { p, q, v } = self;
         let (ln_gamma_q, digamma_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
         parallel_sum(spenders.frequency.len(), |range| {

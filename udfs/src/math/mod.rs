@@ -10,3 +10,4 @@ pub mod lifetime_value;
 pub mod optimize;
 pub mod paretonbd;
 pub mod special;
+pub mod standard_errors;
