@@ -87,6 +87,138 @@ TASKS = {
 }
 
 
+# Model tasks (the printed values: inertia, r, p and total CLV, the same on both sides up to
+# the optimisers' tolerance) run on per-customer inputs derived once per lake with seglake (cached next to the
+# lake): features.parquet (log RFM features, as the kmeans_segments query makes them),
+# summary.parquet (btyd_summary in weeks, as the CLV queries make it) and models.parquet (the
+# fitted BG/NBD and Gamma-Gamma models, so cltv is timed alone). Each peer runs in Python with
+# the same inputs, timing the fit or prediction alone (not the Parquet read).
+PREPARE = [
+    f"""COPY (SELECT customer_id, ln(1 + r['recency_days']) AS f1, ln(1 + r['frequency']) AS f2,
+                    ln(1 + greatest(r['monetary'], 0)) AS f3
+             FROM (SELECT customer_id, rfm(order_ts, amount, DATE '{AS_OF}') AS r
+                   FROM transactions GROUP BY customer_id)
+             WHERE r['frequency'] > 0) TO '{{d}}/features.parquet'""",
+    f"""COPY (SELECT customer_id, s['frequency'] AS frequency, s['recency'] AS recency, s['T'] AS t,
+                    s['monetary_value'] AS monetary_value
+             FROM (SELECT customer_id, btyd_summary(order_ts, amount, DATE '{AS_OF}', 'week') AS s
+                   FROM transactions WHERE amount > 0 GROUP BY customer_id)
+             WHERE s IS NOT NULL) TO '{{d}}/summary.parquet'""",
+    """COPY (SELECT bgnbd_fit(frequency, recency, t) AS bg, gammagamma_fit(frequency, monetary_value) AS gg
+             FROM summary) TO '{d}/models.parquet'""",
+]
+
+MODEL_TASKS = {
+    "kmeans": {
+        "what": "kmeans_fit k=8, n_init=10 on 3 standardized features vs scikit-learn KMeans",
+        "peer": "scikit-learn",
+        "seglake": """SELECT m['inertia'] FROM (SELECT kmeans_fit(make_array(f1, f2, f3), 8,
+                        named_struct('n_init', 10)) AS m FROM features)""",
+        "python": """
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+x = pd.read_parquet(D + "/features.parquet")[["f1", "f2", "f3"]].values
+start = time.perf_counter()
+km = KMeans(n_clusters=8, n_init=10, random_state=0).fit(StandardScaler().fit_transform(x))
+seconds = time.perf_counter() - start
+print(seconds, km.inertia_)
+""",
+        "target": ("no slower than scikit-learn at equal or better inertia", 1.0),
+    },
+    "bgnbd_fit": {
+        "what": "bgnbd_fit vs lifetimes BetaGeoFitter on the weekly summary",
+        "peer": "lifetimes",
+        "seglake": "SELECT m['r'] FROM (SELECT bgnbd_fit(frequency, recency, t) AS m FROM summary)",
+        "python": """
+import pandas as pd
+from lifetimes import BetaGeoFitter
+s = pd.read_parquet(D + "/summary.parquet")
+start = time.perf_counter()
+f = BetaGeoFitter().fit(s["frequency"], s["recency"], s["t"])
+seconds = time.perf_counter() - start
+print(seconds, f.params_["r"])
+""",
+        "target": ("at least 20x faster than lifetimes", 1 / 20),
+    },
+    "gammagamma_fit": {
+        "what": "gammagamma_fit vs lifetimes GammaGammaFitter on the returning customers",
+        "peer": "lifetimes",
+        "seglake": "SELECT m['p'] FROM (SELECT gammagamma_fit(frequency, monetary_value) AS m FROM summary)",
+        "python": """
+import pandas as pd
+from lifetimes import GammaGammaFitter
+s = pd.read_parquet(D + "/summary.parquet")
+s = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+start = time.perf_counter()
+f = GammaGammaFitter().fit(s["frequency"], s["monetary_value"])
+seconds = time.perf_counter() - start
+print(seconds, f.params_["p"])
+""",
+    },
+    "cltv": {
+        "what": "cltv per customer (12 months, 1%/month, weeks) with given models vs lifetimes customer_lifetime_value",
+        "peer": "lifetimes",
+        "seglake": """SELECT sum(cltv(bg, gg, frequency, recency, t, monetary_value, named_struct('period', 'week')))
+                      FROM summary CROSS JOIN models""",
+        "python": """
+import pandas as pd, pyarrow.parquet as pq
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+s = pd.read_parquet(D + "/summary.parquet")
+models = pq.read_table(D + "/models.parquet").to_pylist()[0]
+bgf, ggf = BetaGeoFitter(), GammaGammaFitter()
+bgf.params_ = pd.Series({k: models["bg"][k] for k in ["r", "alpha", "a", "b"]})
+ggf.params_ = pd.Series({k: models["gg"][k] for k in ["p", "q", "v"]})
+bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+start = time.perf_counter()
+v = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["t"], s["monetary_value"],
+                                time=12, discount_rate=0.01, freq="W")
+seconds = time.perf_counter() - start
+print(seconds, float(v.sum()))
+""",
+    },
+}
+
+
+def prepare_models(binary, lake):
+    folder = os.path.join(lake, "_bench")
+    if os.path.exists(os.path.join(folder, "models.parquet")):
+        return folder
+    os.makedirs(folder, exist_ok=True)
+    for sql in PREPARE:
+        subprocess.run([binary, "--lake", lake, "--table", f"summary={folder}/summary.parquet", "-q", "-c",
+                        sql.format(d=folder)] if "FROM summary" in sql else
+                       [binary, "--lake", lake, "-q", "-c", sql.format(d=folder)],
+                       check=True, capture_output=True, text=True)
+    return folder
+
+
+def run_seglake_model(binary, folder, task, threads):
+    cmd = [binary, "--table", f"features={folder}/features.parquet", "--table", f"summary={folder}/summary.parquet",
+           "--table", f"models={folder}/models.parquet", "--target-partitions", str(threads),
+           "--format", "csv", "-q", "--timing", "-c", MODEL_TASKS[task]["seglake"]]
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"seglake {task} failed: {proc.stderr.strip()}")
+    seconds = float(re.search(r"in ([0-9.]+) s", proc.stderr).group(1))
+    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
+    value = float(proc.stdout.strip().splitlines()[-1])
+    return seconds, rss, value
+
+
+def run_python_model(folder, task, threads):
+    code = "import os, time\nD = " + repr(folder) + "\n" + MODEL_TASKS[task]["python"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", code],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{MODEL_TASKS[task]['peer']} {task} failed: {proc.stderr.strip()}")
+    seconds, value = (float(v) for v in proc.stdout.strip().splitlines()[-1].split())
+    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
+    return seconds, rss, value
+
+
 def seglake_sql(task):
     sql = TASKS[task]["seglake"]
     if sql.startswith("@"):
@@ -178,6 +310,9 @@ def main():
     parser.add_argument("--seglake", default=os.path.join(ROOT, "target", "release", "seglake"))
     parser.add_argument("--cache", default=os.path.join(ROOT, "benches", ".lakes"))
     parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--model-sizes", default="1,20",
+                        help="lake sizes (millions of transactions) for the model tasks; empty for none")
+    parser.add_argument("--model-tasks", default=",".join(MODEL_TASKS))
     parser.add_argument("--spill-check", default="50", help="size (millions) to run RFM under --memory-limit 2G")
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
@@ -188,7 +323,7 @@ def main():
     version = subprocess.run([args.seglake, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     rows = []
     gen_rows = []
-    for size in [float(s) if "." in s else int(s) for s in args.sizes.split(",")]:
+    for size in [float(s) if "." in s else int(s) for s in args.sizes.split(",") if s]:
         lake, info = ensure_lake(args.seglake, args.cache, size)
         gen_rows.append((size, info))
         group_floor = None
@@ -214,6 +349,39 @@ def main():
                   f"({rss_theirs:.0f} MiB), ratio {t_ours / t_theirs:.2f} "
                   + " ".join(f"[{'met' if ok else 'MISSED'}: {what}]" for what, ok in verdicts), flush=True)
 
+    model_rows = []
+    for size in [float(s) if "." in s else int(s) for s in args.model_sizes.split(",") if s]:
+        lake, info = ensure_lake(args.seglake, args.cache, size)
+        folder = prepare_models(args.seglake, lake)
+        customers = int(subprocess.run(
+            [args.seglake, "--table", f"summary={folder}/summary.parquet", "--format", "csv", "-q", "-c",
+             "SELECT count(*) FROM summary"], capture_output=True, text=True, check=True).stdout.splitlines()[1])
+        for task in args.model_tasks.split(","):
+            ours, theirs = [], []
+            for _ in range(args.runs):
+                ours.append(run_seglake_model(args.seglake, folder, task, args.threads))
+                theirs.append(run_python_model(folder, task, args.threads))
+            t_ours = statistics.median(r[0] for r in ours)
+            t_theirs = statistics.median(r[0] for r in theirs)
+            rss_ours = max(r[1] for r in ours)
+            rss_theirs = max(r[1] for r in theirs)
+            value_ours, value_theirs = ours[0][2], theirs[0][2]
+            verdicts = []
+            target = MODEL_TASKS[task].get("target")
+            if target:
+                what, ratio = target
+                ok = t_ours <= ratio * t_theirs
+                if task == "kmeans":
+                    ok = ok and value_ours <= value_theirs * (1 + 1e-3)
+                    what += f" (inertia {value_ours:.6g} vs {value_theirs:.6g})"
+                verdicts.append((what, ok))
+            model_rows.append((size, customers, task, MODEL_TASKS[task]["peer"], t_ours, t_theirs, rss_ours,
+                               rss_theirs, verdicts))
+            print(f"{size}M {task} ({customers} customers): seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), "
+                  f"{MODEL_TASKS[task]['peer']} {t_theirs:.3f}s ({rss_theirs:.0f} MiB), ratio "
+                  f"{t_ours / t_theirs:.3f}; values {value_ours:.8g} vs {value_theirs:.8g} "
+                  + " ".join(f"[{'met' if ok else 'MISSED'}: {what}]" for what, ok in verdicts), flush=True)
+
     spill = None
     if args.spill_check:
         lake, info = ensure_lake(args.seglake, args.cache, int(args.spill_check))
@@ -221,7 +389,7 @@ def main():
         spill = (int(args.spill_check), seconds, rss)
         print(f"{args.spill_check}M rfm under --memory-limit 2G: {seconds:.2f}s, {rss:.0f} MiB", flush=True)
 
-    table = render(rows, gen_rows, spill, version, duckdb.__version__, args.threads, args.runs)
+    table = render(rows, gen_rows, spill, version, duckdb.__version__, args.threads, args.runs, model_rows)
     print(table)
     if args.write_readme:
         path = os.path.join(ROOT, "benches", "README.md")
@@ -231,7 +399,7 @@ def main():
         open(path, "w").write(text[:i] + table + text[j:])
 
 
-def render(rows, gen_rows, spill, version, duck_version, threads, runs):
+def render(rows, gen_rows, spill, version, duck_version, threads, runs, model_rows=()):
     out = [f"Measured {datetime.date.today()} on {machine()}; {threads} threads for both engines; "
            f"{version}, DuckDB {duck_version} (Python); median of {runs} alternating runs, each a fresh "
            "process, timing the query alone.\n",
@@ -241,6 +409,18 @@ def render(rows, gen_rows, spill, version, duck_version, threads, runs):
         targets = "; ".join(f"{'met' if ok else '**missed**'}: {what}" for what, ok in verdicts) or "-"
         out.append(f"| {size}M tx | {task} | {t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.2f} | "
                    f"{rss_ours:.0f} | {rss_theirs:.0f} | {targets} |")
+    if model_rows:
+        import lifetimes
+        import sklearn
+        out.append(f"\nModels (scikit-learn {sklearn.__version__}, lifetimes {lifetimes.__version__}; inputs "
+                   "derived once per lake with seglake; each side times the fit or prediction alone):\n")
+        out.append("| lake | customers | task | peer | seglake s | peer s | ratio | seglake peak MiB | "
+                   "peer peak MiB | targets |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|")
+        for size, customers, task, peer, t_ours, t_theirs, rss_ours, rss_theirs, verdicts in model_rows:
+            targets = "; ".join(f"{'met' if ok else '**missed**'}: {what}" for what, ok in verdicts) or "-"
+            out.append(f"| {size}M tx | {customers:,} | {task} | {peer} | {t_ours:.3f} | {t_theirs:.3f} | "
+                       f"{t_ours / t_theirs:.3f} | {rss_ours:.0f} | {rss_theirs:.0f} | {targets} |")
     out.append("\n`seglake gen` (cached lakes; all six tables and the truth):\n")
     out.append("| lake | customers | rows written | seconds | rows/s | peak MiB |")
     out.append("|---|---|---|---|---|---|")
