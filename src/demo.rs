@@ -15,6 +15,7 @@ use crate::SeglakeBuilder;
 use crate::error::{Result, SeglakeError, describe};
 use crate::format::{MaxRows, OutputFormat, write_batches};
 use crate::generate::{GENERATOR_VERSION, GenOptions, generate};
+use crate::queries::{Library, bind};
 
 const RFM_SEGMENT_SUMMARY: &str = include_str!("../queries/segmentation/rfm_segment_summary.sql");
 const LIFECYCLE_STAGES: &str = include_str!("../queries/segmentation/lifecycle_stages.sql");
@@ -126,6 +127,34 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
         Some(as_of),
     )
     .await?;
+    let library = Library::load(&[])?;
+    saved_section(
+        &ctx,
+        &library,
+        &format!(
+            "k-means segments as of {as_of}, k = 4 (queries/segmentation/kmeans_segments.sql)"
+        ),
+        ("kmeans_segments", &[("as_of", as_of), ("k", "4")]),
+        "SELECT cluster, customers, round(100 * customer_share, 1) AS customers_pct,
+                round(mean_recency_days, 0) AS mean_recency_days,
+                round(mean_frequency, 1) AS mean_orders, round(mean_monetary, 0) AS mean_monetary,
+                round(100 * revenue_share, 1) AS revenue_pct
+         FROM result ORDER BY cluster",
+    )
+    .await?;
+    saved_section(
+        &ctx,
+        &library,
+        &format!(
+            "12-month CLV by RFM segment as of {as_of}, BG/NBD and Gamma-Gamma \
+             (queries/clv/cltv_by_segment.sql)"
+        ),
+        ("cltv_by_segment", &[("as_of", as_of)]),
+        "SELECT segment, customers, round(total_cltv, 0) AS total_cltv,
+                round(mean_cltv, 2) AS mean_cltv, round(100 * cltv_share, 1) AS cltv_pct
+         FROM result ORDER BY total_cltv DESC",
+    )
+    .await?;
     if !options.quiet {
         println!(
             "(queries ran in {:.2} s; explore it yourself: seglake --lake {})",
@@ -134,6 +163,25 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs a saved query with `params` and prints `select` over its result (named `result`).
+async fn saved_section(
+    ctx: &SessionContext,
+    library: &Library,
+    title: &str,
+    (name, params): (&str, &[(&str, &str)]),
+    select: &str,
+) -> Result<()> {
+    let query = library.get(name)?;
+    let given: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let result = bind(ctx, query, &given).await?;
+    ctx.deregister_table("result")?;
+    ctx.register_table("result", result.into_view())?;
+    section(ctx, title, select, None).await
 }
 
 /// Prints a titled table of `sql`'s result, binding `$as_of` when given.
