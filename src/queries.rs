@@ -34,6 +34,10 @@ use crate::error::{Result, SeglakeError, describe};
 /// The queries built into the binary, by path under `queries/`.
 const BUILT_IN: &[(&str, &str)] = &[
     (
+        "cohort/retention.sql",
+        include_str!("../queries/cohort/retention.sql"),
+    ),
+    (
         "clv/model_fit.sql",
         include_str!("../queries/clv/model_fit.sql"),
     ),
@@ -44,6 +48,30 @@ const BUILT_IN: &[(&str, &str)] = &[
     (
         "clv/cltv_by_segment.sql",
         include_str!("../queries/clv/cltv_by_segment.sql"),
+    ),
+    (
+        "kpi/average_order_value.sql",
+        include_str!("../queries/kpi/average_order_value.sql"),
+    ),
+    (
+        "kpi/churn_rate.sql",
+        include_str!("../queries/kpi/churn_rate.sql"),
+    ),
+    (
+        "kpi/gross_margin.sql",
+        include_str!("../queries/kpi/gross_margin.sql"),
+    ),
+    (
+        "kpi/purchase_frequency.sql",
+        include_str!("../queries/kpi/purchase_frequency.sql"),
+    ),
+    (
+        "kpi/response_and_conversion_rates.sql",
+        include_str!("../queries/kpi/response_and_conversion_rates.sql"),
+    ),
+    (
+        "kpi/romi_by_campaign.sql",
+        include_str!("../queries/kpi/romi_by_campaign.sql"),
     ),
     (
         "segmentation/kmeans_elbow.sql",

@@ -101,9 +101,10 @@ async fn bad_parameters_are_usage_errors_listing_the_parameters() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(
-            "known queries are cltv_by_customer, cltv_by_segment, kmeans_elbow, \
-             kmeans_segments, lifecycle_stages, model_fit, rfm_segment_summary, rfm_segments, \
-             value_tiers"
+            "known queries are average_order_value, churn_rate, cltv_by_customer, \
+             cltv_by_segment, gross_margin, kmeans_elbow, kmeans_segments, lifecycle_stages, \
+             model_fit, purchase_frequency, response_and_conversion_rates, retention, \
+             rfm_segment_summary, rfm_segments, romi_by_campaign, value_tiers"
         ),
         "{}",
         run.stderr

@@ -1,0 +1,148 @@
+//! The saved query library against independent DuckDB SQL over the same generated lake.
+//! Fixtures and the script that made them: `tests/reference/library/`,
+//! `tests/reference/make_library_reference.py` (which names the lake and the parameters).
+
+use std::sync::OnceLock;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::{CsvReadOptions, SessionContext};
+use seglake::SeglakeBuilder;
+use seglake::generate::{GenOptions, generate};
+use seglake::queries::{Library, bind};
+use tempfile::TempDir;
+
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/library");
+
+/// The lake of the fixtures, generated once for all tests of this file.
+fn lake() -> &'static str {
+    static LAKE: OnceLock<(TempDir, String)> = OnceLock::new();
+    &LAKE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let mut options = GenOptions::new(2000, dir.path());
+            options.seed = 42;
+            options.quiet = true;
+            generate(&options).expect("the lake generates");
+            let path = dir.path().display().to_string();
+            (dir, path)
+        })
+        .1
+}
+
+/// Every cell as text (NULL as None), with the column names.
+fn cells(batches: &[RecordBatch]) -> (Vec<String>, Vec<Vec<Option<String>>>) {
+    let names = batches
+        .first()
+        .map(|b| {
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for batch in batches {
+        let columns: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| cast(c, &DataType::Utf8).expect("printable"))
+            .collect();
+        for i in 0..batch.num_rows() {
+            rows.push(
+                columns
+                    .iter()
+                    .map(|c| {
+                        c.is_valid(i)
+                            .then(|| c.as_string::<i32>().value(i).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    (names, rows)
+}
+
+/// Runs saved query `name` with `params` and checks it against its DuckDB fixture: the same
+/// columns and rows in the same order, numbers within 1e-9 relative.
+async fn check(name: &str, params: &[(&str, &str)]) {
+    let ctx = SeglakeBuilder::new()
+        .lake(lake())
+        .build()
+        .await
+        .expect("a session");
+    let library = Library::load(&[]).expect("the library");
+    let given: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let ours = bind(&ctx, library.get(name).expect("a built-in query"), &given)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let reference = SessionContext::new()
+        .read_csv(format!("{REFERENCE}/{name}.csv"), CsvReadOptions::new())
+        .await
+        .expect("the fixture reads")
+        .collect()
+        .await
+        .expect("the fixture reads");
+    let (our_names, our_rows) = cells(&ours);
+    let (names, rows) = cells(&reference);
+    assert_eq!(our_names, names, "{name}: columns");
+    assert_eq!(our_rows.len(), rows.len(), "{name}: rows");
+    for (r, (ours, theirs)) in our_rows.iter().zip(&rows).enumerate() {
+        for ((column, ours), theirs) in names.iter().zip(ours).zip(theirs) {
+            let same = match (ours, theirs) {
+                (Some(a), Some(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    _ => a == b,
+                },
+                (a, b) => a == b,
+            };
+            assert!(
+                same,
+                "{name} row {r} {column}: seglake {ours:?}, DuckDB {theirs:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn cohort_retention() {
+    check("retention", &[("as_of", "2024-01-01")]).await;
+}
+
+#[tokio::test]
+async fn churn_rate() {
+    check("churn_rate", &[]).await;
+}
+
+#[tokio::test]
+async fn purchase_frequency() {
+    check("purchase_frequency", &[]).await;
+}
+
+#[tokio::test]
+async fn average_order_value() {
+    check("average_order_value", &[]).await;
+}
+
+#[tokio::test]
+async fn gross_margin() {
+    check("gross_margin", &[]).await;
+}
+
+#[tokio::test]
+async fn romi_by_campaign() {
+    check("romi_by_campaign", &[]).await;
+}
+
+#[tokio::test]
+async fn response_and_conversion_rates() {
+    check("response_and_conversion_rates", &[]).await;
+}
