@@ -156,7 +156,9 @@ async fn user_queries_add_to_and_override_the_library() {
     );
     assert!(
         list.stdout
-            .contains("big_orders           orders above a threshold"),
+            .lines()
+            .any(|line| line.starts_with("big_orders ")
+                && line.trim_end().ends_with(" orders above a threshold")),
         "{}",
         list.stdout
     );
