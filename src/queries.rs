@@ -74,6 +74,30 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../queries/kpi/romi_by_campaign.sql"),
     ),
     (
+        "kpi/engagement_by_segment.sql",
+        include_str!("../queries/kpi/engagement_by_segment.sql"),
+    ),
+    (
+        "kpi/kpi_dashboard.sql",
+        include_str!("../queries/kpi/kpi_dashboard.sql"),
+    ),
+    (
+        "kpi/nps_by_segment.sql",
+        include_str!("../queries/kpi/nps_by_segment.sql"),
+    ),
+    (
+        "kpi/satisfaction_by_segment.sql",
+        include_str!("../queries/kpi/satisfaction_by_segment.sql"),
+    ),
+    (
+        "kpi/segment_contribution.sql",
+        include_str!("../queries/kpi/segment_contribution.sql"),
+    ),
+    (
+        "kpi/touchpoints.sql",
+        include_str!("../queries/kpi/touchpoints.sql"),
+    ),
+    (
         "segmentation/kmeans_elbow.sql",
         include_str!("../queries/segmentation/kmeans_elbow.sql"),
     ),

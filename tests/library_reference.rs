@@ -146,3 +146,33 @@ async fn romi_by_campaign() {
 async fn response_and_conversion_rates() {
     check("response_and_conversion_rates", &[]).await;
 }
+
+#[tokio::test]
+async fn nps_by_segment() {
+    check("nps_by_segment", &[]).await;
+}
+
+#[tokio::test]
+async fn satisfaction_by_segment() {
+    check("satisfaction_by_segment", &[]).await;
+}
+
+#[tokio::test]
+async fn engagement_by_segment() {
+    check("engagement_by_segment", &[]).await;
+}
+
+#[tokio::test]
+async fn touchpoints() {
+    check("touchpoints", &[]).await;
+}
+
+#[tokio::test]
+async fn segment_contribution() {
+    check("segment_contribution", &[]).await;
+}
+
+#[tokio::test]
+async fn kpi_dashboard() {
+    check("kpi_dashboard", &[]).await;
+}

@@ -18,6 +18,31 @@ import duckdb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# RFM segments as of 2024-01-01 (standard R-F map, scores CEIL(5 * CUME_DIST()) with recency
+# reversed), 'no_purchase' for customers signed up before then without a purchase.
+SEGMENTS = """
+    seg_rfm AS (
+      SELECT customer_id,
+             DATE '2024-01-01' - CAST(max(order_ts) FILTER (amount >= 0) AS DATE) AS recency_days,
+             count(*) FILTER (amount >= 0) AS frequency
+      FROM transactions WHERE order_ts < DATE '2024-01-01' GROUP BY customer_id),
+    seg_scored AS (
+      SELECT customer_id,
+             CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC)) AS INT) AS r,
+             CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY frequency)) AS INT) AS f
+      FROM seg_rfm WHERE frequency > 0),
+    segs AS (
+      SELECT c.customer_id, CASE
+          WHEN s.customer_id IS NULL THEN 'no_purchase'
+          WHEN r <= 2 AND f <= 2 THEN 'hibernating' WHEN r <= 2 AND f <= 4 THEN 'at_risk'
+          WHEN r <= 2 THEN 'cant_lose' WHEN r = 3 AND f <= 2 THEN 'about_to_sleep'
+          WHEN r = 3 AND f = 3 THEN 'need_attention' WHEN r <= 4 AND f >= 4 THEN 'loyal'
+          WHEN r = 4 AND f = 1 THEN 'promising' WHEN r = 5 AND f = 1 THEN 'new'
+          WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END AS segment
+      FROM customers c LEFT JOIN seg_scored s USING (customer_id)
+      WHERE c.signup_ts < DATE '2024-01-01')"""
+WINDOW = "BETWEEN DATE '2023-01-01' AND TIMESTAMP '2023-12-31 23:59:59.999999'"
+
 QUERIES = {
     # cohort/retention with as_of 2024-01-01, max_months 12.
     "retention": """
@@ -96,6 +121,85 @@ QUERIES = {
         FROM campaign_contacts k JOIN campaigns c USING (campaign_id)
         WHERE k.sent_ts >= DATE '2023-01-01' AND k.sent_ts < DATE '2024-01-01'
         GROUP BY ALL ORDER BY month, channel""",
+    # Segment KPIs as of 2024-01-01 over the 365 days before.
+    "nps_by_segment": f"""
+        WITH {SEGMENTS}
+        SELECT segment, count(*) AS responses, count(*) FILTER (nps >= 9) AS promoters,
+               count(*) FILTER (nps IN (7, 8)) AS passives, count(*) FILTER (nps <= 6) AS detractors,
+               100.0 * (count(*) FILTER (nps >= 9) - count(*) FILTER (nps <= 6)) / count(*) AS nps
+        FROM surveys JOIN segs USING (customer_id) WHERE survey_ts {WINDOW}
+        GROUP BY segment ORDER BY nps DESC, segment""",
+    "satisfaction_by_segment": f"""
+        WITH {SEGMENTS}
+        SELECT segment, count(satisfaction) AS responses, avg(satisfaction) AS mean_satisfaction,
+               avg(CASE WHEN satisfaction >= 4 THEN 1.0 ELSE 0.0 END) AS satisfied_share
+        FROM surveys JOIN segs USING (customer_id) WHERE survey_ts {WINDOW}
+        GROUP BY segment ORDER BY mean_satisfaction DESC, segment""",
+    "engagement_by_segment": f"""
+        WITH {SEGMENTS},
+        ev AS (SELECT segment, customer_id, CAST(event_ts AS DATE) AS day
+               FROM events JOIN segs USING (customer_id) WHERE event_ts {WINDOW}),
+        sizes AS (SELECT segment, count(*) AS customers FROM segs GROUP BY segment),
+        totals AS (SELECT segment, count(*) AS events, count(DISTINCT customer_id) AS engaged,
+                          count(DISTINCT (customer_id, day)) AS active_days FROM ev GROUP BY segment),
+        dau AS (SELECT segment, count(DISTINCT (customer_id, day)) / 365.0 AS mean_daily FROM ev GROUP BY segment),
+        mau AS (SELECT segment, avg(n) AS mean_monthly FROM (
+                  SELECT segment, date_trunc('month', day) AS m, count(DISTINCT customer_id) AS n
+                  FROM ev GROUP BY ALL) GROUP BY segment)
+        SELECT s.segment, s.customers, coalesce(t.engaged, 0) AS engaged_customers,
+               coalesce(t.events, 0) AS events, coalesce(t.events, 0) / s.customers AS events_per_customer,
+               coalesce(t.active_days, 0) / s.customers AS active_days_per_customer,
+               d.mean_daily / m.mean_monthly AS stickiness
+        FROM sizes s LEFT JOIN totals t USING (segment) LEFT JOIN dau d USING (segment)
+             LEFT JOIN mau m USING (segment)
+        ORDER BY events_per_customer DESC, s.segment""",
+    "touchpoints": f"""
+        WITH {SEGMENTS},
+        t AS (SELECT customer_id, channel FROM transactions WHERE order_ts {WINDOW}
+              UNION SELECT customer_id, channel FROM events WHERE event_ts {WINDOW}
+              UNION SELECT k.customer_id, c.channel FROM campaign_contacts k JOIN campaigns c USING (campaign_id)
+                    WHERE k.sent_ts {WINDOW}),
+        pc AS (SELECT segment, customer_id, (SELECT count(*) FROM t WHERE t.customer_id = segs.customer_id) AS n
+               FROM segs)
+        SELECT segment, count(*) AS customers, avg(n) AS mean_touchpoints,
+               avg(CASE WHEN n = 0 THEN 1.0 ELSE 0.0 END) AS no_touchpoint_share,
+               avg(CASE WHEN n = 1 THEN 1.0 ELSE 0.0 END) AS single_channel_share,
+               avg(CASE WHEN n >= 2 THEN 1.0 ELSE 0.0 END) AS multichannel_share
+        FROM pc GROUP BY segment ORDER BY mean_touchpoints DESC, segment""",
+    "segment_contribution": f"""
+        WITH {SEGMENTS},
+        per AS (SELECT segment, count(DISTINCT segs.customer_id) AS customers,
+                       coalesce(sum(amount), 0) AS revenue, coalesce(sum(amount - cost), 0) AS gross_profit
+                FROM segs LEFT JOIN (SELECT * FROM transactions WHERE order_ts {WINDOW}) x USING (customer_id)
+                GROUP BY segment)
+        SELECT segment, customers, customers / sum(customers) OVER () AS customer_share,
+               revenue, revenue / sum(revenue) OVER () AS revenue_share,
+               gross_profit, gross_profit / sum(gross_profit) OVER () AS gross_profit_share
+        FROM per ORDER BY revenue DESC, segment""",
+    "kpi_dashboard": f"""
+        WITH {SEGMENTS},
+        tx AS (SELECT * FROM transactions WHERE order_ts {WINDOW}),
+        sales AS (SELECT segment, count(DISTINCT segs.customer_id) AS customers,
+                         coalesce(sum(amount), 0) AS revenue, coalesce(sum(cost), 0) AS cost,
+                         count(amount) FILTER (amount >= 0) AS orders,
+                         sum(amount) FILTER (amount >= 0) AS order_revenue
+                  FROM segs LEFT JOIN tx USING (customer_id) GROUP BY segment),
+        sv AS (SELECT segment, 100.0 * (count(*) FILTER (nps >= 9) - count(*) FILTER (nps <= 6)) / count(*) AS nps,
+                      avg(satisfaction) AS mean_satisfaction
+               FROM surveys JOIN segs USING (customer_id) WHERE survey_ts {WINDOW} GROUP BY segment),
+        ct AS (SELECT segment, avg(CASE WHEN responded_ts IS NULL THEN 0.0 ELSE 1.0 END) AS response_rate,
+                      avg(CASE WHEN converted_ts IS NULL THEN 0.0 ELSE 1.0 END) AS conversion_rate
+               FROM campaign_contacts JOIN segs USING (customer_id) WHERE sent_ts {WINDOW} GROUP BY segment),
+        en AS (SELECT segment, count(*) AS events FROM events JOIN segs USING (customer_id)
+               WHERE event_ts {WINDOW} GROUP BY segment)
+        SELECT s.segment, s.customers, s.customers / sum(s.customers) OVER () AS customer_share,
+               s.revenue, s.revenue / sum(s.revenue) OVER () AS revenue_share,
+               CASE WHEN s.revenue <> 0 THEN (s.revenue - s.cost) / s.revenue END AS gross_margin,
+               s.orders, s.order_revenue / nullif(s.orders, 0) AS average_order_value,
+               s.orders / s.customers AS orders_per_customer, sv.nps, sv.mean_satisfaction,
+               ct.response_rate, ct.conversion_rate, coalesce(en.events, 0) / s.customers AS events_per_customer
+        FROM sales s LEFT JOIN sv USING (segment) LEFT JOIN ct USING (segment) LEFT JOIN en USING (segment)
+        ORDER BY s.revenue DESC, s.segment""",
 }
 
 

@@ -1,0 +1,82 @@
+-- name: kpi_dashboard
+-- description: One row per RFM segment with the headline KPIs of the year before as_of
+-- param: as_of DATE = '2024-01-01'
+-- param: window_days INT = 365
+-- param: customers TABLE = customers
+-- param: transactions TABLE = transactions
+-- param: events TABLE = events
+-- param: surveys TABLE = surveys
+-- param: campaign_contacts TABLE = campaign_contacts
+--
+-- Segments are rfm_segments' as of as_of ('no_purchase' for customers without a purchase);
+-- everything else is measured over [as_of - window_days, as_of): revenue and gross margin net
+-- of refunds, orders (purchases), average order value (order revenue / orders), orders per
+-- customer, NPS and mean satisfaction of the survey answers, response and conversion rates of
+-- the campaign contacts sent, events per customer. A KPI without data in a segment is NULL.
+WITH customer_rfm AS (
+  SELECT customer_id, rfm(order_ts, amount, $as_of) AS v
+  FROM transactions
+  GROUP BY customer_id
+), scored AS (
+  SELECT customer_id,
+         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+  FROM customer_rfm
+  WHERE v['frequency'] > 0
+), segments AS (
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  FROM customers c LEFT JOIN scored USING (customer_id)
+  WHERE c.signup_ts < $as_of
+), since AS (
+  SELECT CAST(CAST($as_of AS DATE) - $window_days AS TIMESTAMP) AS ts
+), money AS (
+  SELECT customer_id, sum(amount) AS revenue, sum(cost) AS cost,
+         count(*) FILTER (WHERE amount >= 0) AS orders,
+         coalesce(sum(amount) FILTER (WHERE amount >= 0), 0) AS order_revenue
+  FROM transactions
+  WHERE order_ts < $as_of AND order_ts >= (SELECT ts FROM since)
+  GROUP BY customer_id
+), sales AS (
+  SELECT g.segment, count(*) AS customers,
+         coalesce(sum(m.revenue), 0) AS revenue,
+         coalesce(sum(m.revenue - m.cost), 0) AS gross_profit,
+         coalesce(sum(m.orders), 0) AS orders,
+         coalesce(sum(m.order_revenue), 0) AS order_revenue
+  FROM segments g LEFT JOIN money m USING (customer_id)
+  GROUP BY g.segment
+), survey AS (
+  SELECT g.segment, nps(v.nps) AS nps, avg(v.satisfaction) AS mean_satisfaction
+  FROM surveys v JOIN segments g USING (customer_id)
+  WHERE v.survey_ts < $as_of AND v.survey_ts >= (SELECT ts FROM since)
+  GROUP BY g.segment
+), contacts AS (
+  SELECT g.segment,
+         CAST(count(k.responded_ts) AS DOUBLE) / count(*) AS response_rate,
+         CAST(count(k.converted_ts) AS DOUBLE) / count(*) AS conversion_rate
+  FROM campaign_contacts k JOIN segments g USING (customer_id)
+  WHERE k.sent_ts < $as_of AND k.sent_ts >= (SELECT ts FROM since)
+  GROUP BY g.segment
+), engagement AS (
+  SELECT g.segment, count(*) AS events
+  FROM events e JOIN segments g USING (customer_id)
+  WHERE e.event_ts < $as_of AND e.event_ts >= (SELECT ts FROM since)
+  GROUP BY g.segment
+)
+SELECT s.segment,
+       s.customers,
+       CAST(s.customers AS DOUBLE) / sum(s.customers) OVER () AS customer_share,
+       s.revenue,
+       s.revenue / sum(s.revenue) OVER () AS revenue_share,
+       s.gross_profit / nullif(s.revenue, 0) AS gross_margin,
+       s.orders,
+       s.order_revenue / nullif(s.orders, 0) AS average_order_value,
+       CAST(s.orders AS DOUBLE) / s.customers AS orders_per_customer,
+       v.nps,
+       v.mean_satisfaction,
+       c.response_rate,
+       c.conversion_rate,
+       CAST(coalesce(e.events, 0) AS DOUBLE) / s.customers AS events_per_customer
+FROM sales s
+LEFT JOIN survey v ON v.segment = s.segment
+LEFT JOIN contacts c ON c.segment = s.segment
+LEFT JOIN engagement e ON e.segment = s.segment
+ORDER BY s.revenue DESC, s.segment
