@@ -98,6 +98,14 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../queries/kpi/touchpoints.sql"),
     ),
     (
+        "segmentation/lifecycle_migration.sql",
+        include_str!("../queries/segmentation/lifecycle_migration.sql"),
+    ),
+    (
+        "segmentation/segment_migration.sql",
+        include_str!("../queries/segmentation/segment_migration.sql"),
+    ),
+    (
         "segmentation/kmeans_elbow.sql",
         include_str!("../queries/segmentation/kmeans_elbow.sql"),
     ),

@@ -176,3 +176,13 @@ async fn segment_contribution() {
 async fn kpi_dashboard() {
     check("kpi_dashboard", &[]).await;
 }
+
+#[tokio::test]
+async fn segment_migration() {
+    check("segment_migration", &[]).await;
+}
+
+#[tokio::test]
+async fn lifecycle_migration() {
+    check("lifecycle_migration", &[]).await;
+}

@@ -43,6 +43,57 @@ SEGMENTS = """
       WHERE c.signup_ts < DATE '2024-01-01')"""
 WINDOW = "BETWEEN DATE '2023-01-01' AND TIMESTAMP '2023-12-31 23:59:59.999999'"
 
+def segments_at(day, name):
+    """RFM segments at `day` as a CTE `name` (customer_id, segment) of buyers before it."""
+    return f"""
+    {name}_rfm AS (
+      SELECT customer_id,
+             DATE '{day}' - CAST(max(order_ts) FILTER (amount >= 0) AS DATE) AS recency_days,
+             count(*) FILTER (amount >= 0) AS frequency
+      FROM transactions WHERE order_ts < DATE '{day}' GROUP BY customer_id),
+    {name}_scored AS (
+      SELECT customer_id,
+             CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC)) AS INT) AS r,
+             CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY frequency)) AS INT) AS f
+      FROM {name}_rfm WHERE frequency > 0),
+    {name} AS (
+      SELECT customer_id, CASE
+          WHEN r <= 2 AND f <= 2 THEN 'hibernating' WHEN r <= 2 AND f <= 4 THEN 'at_risk'
+          WHEN r <= 2 THEN 'cant_lose' WHEN r = 3 AND f <= 2 THEN 'about_to_sleep'
+          WHEN r = 3 AND f = 3 THEN 'need_attention' WHEN r <= 4 AND f >= 4 THEN 'loyal'
+          WHEN r = 4 AND f = 1 THEN 'promising' WHEN r = 5 AND f = 1 THEN 'new'
+          WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END AS segment
+      FROM {name}_scored)"""
+
+
+def stages_at(day, name, until):
+    """Lifecycle stages at `day` (default thresholds) of customers signed up before `until`."""
+    return f"""
+    {name}_hist AS (
+      SELECT customer_id, min(order_ts) FILTER (amount >= 0) AS first_ts,
+             max(order_ts) FILTER (amount >= 0) AS last_ts
+      FROM transactions WHERE order_ts < DATE '{day}' GROUP BY customer_id),
+    {name}_year AS (
+      SELECT customer_id, count(*) FILTER (amount >= 0) AS n, sum(amount) AS spend
+      FROM transactions
+      WHERE order_ts < DATE '{day}' AND CAST(order_ts AS DATE) >= DATE '{day}' - INTERVAL 365 DAY
+      GROUP BY customer_id),
+    {name} AS (
+      SELECT c.customer_id, CASE
+          WHEN c.signup_ts >= DATE '{day}' THEN 'not_signed_up'
+          WHEN h.first_ts IS NULL THEN 'prospect'
+          WHEN DATE '{day}' - CAST(h.first_ts AS DATE) <= 30 THEN 'new'
+          WHEN DATE '{day}' - CAST(h.last_ts AS DATE) <= 90 THEN
+            CASE WHEN coalesce(y.n, 0) >= 5 OR coalesce(y.spend, 0) >= 500 THEN 'loyal' ELSE 'active' END
+          WHEN DATE '{day}' - CAST(h.last_ts AS DATE) <= 180 THEN 'at_risk'
+          ELSE 'churned' END AS stage
+      FROM customers c LEFT JOIN {name}_hist h USING (customer_id)
+           LEFT JOIN {name}_year y USING (customer_id)
+      WHERE c.signup_ts < DATE '{until}')"""
+
+
+STAGE_ORDER = "['not_signed_up', 'prospect', 'new', 'active', 'loyal', 'at_risk', 'churned']"
+
 QUERIES = {
     # cohort/retention with as_of 2024-01-01, max_months 12.
     "retention": """
@@ -200,6 +251,23 @@ QUERIES = {
                ct.response_rate, ct.conversion_rate, coalesce(en.events, 0) / s.customers AS events_per_customer
         FROM sales s LEFT JOIN sv USING (segment) LEFT JOIN ct USING (segment) LEFT JOIN en USING (segment)
         ORDER BY s.revenue DESC, s.segment""",
+    # Migrations from 2023-07-01 to 2024-01-01.
+    "segment_migration": f"""
+        WITH {segments_at('2023-07-01', 'a')}, {segments_at('2024-01-01', 'b')}
+        , m AS (SELECT coalesce(a.segment, 'no_purchase') AS from_segment,
+                      coalesce(b.segment, 'no_purchase') AS to_segment
+                FROM customers c LEFT JOIN a USING (customer_id) LEFT JOIN b USING (customer_id)
+                WHERE c.signup_ts < DATE '2024-01-01')
+        SELECT from_segment, to_segment, count(*) AS customers,
+               count(*) / sum(count(*)) OVER (PARTITION BY from_segment) AS share
+        FROM m GROUP BY from_segment, to_segment ORDER BY from_segment, to_segment""",
+    "lifecycle_migration": f"""
+        WITH {stages_at('2023-07-01', 'a', '2024-01-01')}, {stages_at('2024-01-01', 'b', '2024-01-01')}
+        SELECT a.stage AS from_stage, b.stage AS to_stage, count(*) AS customers,
+               count(*) / sum(count(*)) OVER (PARTITION BY a.stage) AS share
+        FROM a JOIN b USING (customer_id)
+        GROUP BY a.stage, b.stage
+        ORDER BY list_position({STAGE_ORDER}, from_stage), list_position({STAGE_ORDER}, to_stage)""",
 }
 
 
