@@ -106,6 +106,26 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../queries/segmentation/segment_migration.sql"),
     ),
     (
+        "segmentation/demographic_profile.sql",
+        include_str!("../queries/segmentation/demographic_profile.sql"),
+    ),
+    (
+        "segmentation/geographic_profile.sql",
+        include_str!("../queries/segmentation/geographic_profile.sql"),
+    ),
+    (
+        "segmentation/psychographic_profile.sql",
+        include_str!("../queries/segmentation/psychographic_profile.sql"),
+    ),
+    (
+        "segmentation/segment_overlap.sql",
+        include_str!("../queries/segmentation/segment_overlap.sql"),
+    ),
+    (
+        "segmentation/segment_trend.sql",
+        include_str!("../queries/segmentation/segment_trend.sql"),
+    ),
+    (
         "segmentation/kmeans_elbow.sql",
         include_str!("../queries/segmentation/kmeans_elbow.sql"),
     ),

@@ -186,3 +186,28 @@ async fn segment_migration() {
 async fn lifecycle_migration() {
     check("lifecycle_migration", &[]).await;
 }
+
+#[tokio::test]
+async fn segment_overlap() {
+    check("segment_overlap", &[]).await;
+}
+
+#[tokio::test]
+async fn demographic_profile() {
+    check("demographic_profile", &[]).await;
+}
+
+#[tokio::test]
+async fn geographic_profile() {
+    check("geographic_profile", &[]).await;
+}
+
+#[tokio::test]
+async fn psychographic_profile() {
+    check("psychographic_profile", &[]).await;
+}
+
+#[tokio::test]
+async fn segment_trend() {
+    check("segment_trend", &[]).await;
+}

@@ -268,6 +268,93 @@ QUERIES = {
         FROM a JOIN b USING (customer_id)
         GROUP BY a.stage, b.stage
         ORDER BY list_position({STAGE_ORDER}, from_stage), list_position({STAGE_ORDER}, to_stage)""",
+    # Profiles and overlap as of 2024-01-01.
+    "segment_overlap": f"""
+        WITH {SEGMENTS}, {stages_at('2024-01-01', 'st', '2024-01-01')},
+        spend AS (SELECT c.customer_id, coalesce(sum(t.amount), 0) AS spend
+                  FROM customers c LEFT JOIN transactions t
+                       ON t.customer_id = c.customer_id AND t.order_ts < DATE '2024-01-01'
+                  WHERE c.signup_ts < DATE '2024-01-01' GROUP BY c.customer_id),
+        ranked AS (SELECT customer_id, spend,
+                          sum(spend) FILTER (spend > 0) OVER (ORDER BY spend DESC
+                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                          - sum(spend) OVER (PARTITION BY spend) AS above,
+                          sum(spend) FILTER (spend > 0) OVER () AS total
+                   FROM spend),
+        tiers AS (SELECT customer_id, CASE WHEN spend <= 0 THEN 'zero'
+                         WHEN above / total < 0.5 THEN 'high' WHEN above / total < 0.8 THEN 'medium'
+                         ELSE 'low' END AS tier FROM ranked),
+        p AS (SELECT segs.segment, st.stage, tiers.tier FROM segs JOIN st USING (customer_id)
+              JOIN tiers USING (customer_id))
+        SELECT segment, stage, tier, count(*) AS customers, count(*) / sum(count(*)) OVER () AS share,
+               count(*) / sum(count(*)) OVER (PARTITION BY segment) AS segment_share
+        FROM p GROUP BY segment, stage, tier ORDER BY segment, stage, tier""",
+    "demographic_profile": f"""
+        WITH {SEGMENTS},
+        d AS (SELECT segment, 2024 - birth_year AS age, gender, income_band
+              FROM segs JOIN customers USING (customer_id)),
+        l AS (SELECT segment, 'age_band' AS dimension,
+                     CASE WHEN age < 25 THEN 'under 25' WHEN age >= 65 THEN '65 and over'
+                          ELSE CAST((age + 5) // 10 * 10 - 5 AS VARCHAR) END AS value
+              FROM d
+              UNION ALL SELECT segment, 'gender', gender FROM d
+              UNION ALL SELECT segment, 'income_band', income_band FROM d),
+        bands AS (SELECT segment, dimension,
+                         CASE WHEN dimension = 'age_band' AND value NOT IN ('under 25', '65 and over')
+                              THEN value || '-' || CAST(CAST(value AS INT) + 9 AS VARCHAR) ELSE value END AS value
+                  FROM l)
+        SELECT segment, dimension, value, count(*) AS customers,
+               count(*) / sum(count(*)) OVER (PARTITION BY segment, dimension) AS segment_share
+        FROM bands GROUP BY segment, dimension, value ORDER BY segment, dimension, value""",
+    "geographic_profile": f"""
+        WITH {SEGMENTS},
+        m AS (SELECT customer_id, sum(amount) AS revenue FROM transactions WHERE order_ts {WINDOW}
+              GROUP BY customer_id),
+        g AS (SELECT c.region, s.segment, count(*) AS customers, coalesce(sum(m.revenue), 0) AS revenue
+              FROM segs s JOIN customers c USING (customer_id) LEFT JOIN m USING (customer_id)
+              GROUP BY c.region, s.segment)
+        SELECT region, segment, customers, customers / sum(customers) OVER (PARTITION BY region) AS region_share,
+               revenue, revenue / sum(revenue) OVER () AS revenue_share
+        FROM g ORDER BY region, segment""",
+    "psychographic_profile": f"""
+        WITH {SEGMENTS},
+        latest AS (SELECT customer_id, arg_max(lifestyle, (survey_ts, lifestyle, "values", benefit_sought)) AS lifestyle,
+                          arg_max("values", (survey_ts, lifestyle, "values", benefit_sought)) AS "values",
+                          arg_max(benefit_sought, (survey_ts, lifestyle, "values", benefit_sought)) AS benefit_sought
+                   FROM surveys WHERE survey_ts < DATE '2024-01-01' GROUP BY customer_id),
+        l AS (SELECT segment, 'lifestyle' AS dimension, lifestyle AS value FROM latest JOIN segs USING (customer_id)
+              UNION ALL SELECT segment, 'values', "values" FROM latest JOIN segs USING (customer_id)
+              UNION ALL SELECT segment, 'benefit_sought', benefit_sought FROM latest JOIN segs USING (customer_id))
+        SELECT segment, dimension, value, count(*) AS respondents,
+               count(*) / sum(count(*)) OVER (PARTITION BY segment, dimension) AS segment_share
+        FROM l WHERE value IS NOT NULL GROUP BY segment, dimension, value ORDER BY segment, dimension, value""",
+    # Segment trend: monthly snapshots over 2023.
+    "segment_trend": """
+        WITH months AS (SELECT CAST(m AS DATE) AS month
+                        FROM range(TIMESTAMP '2023-01-01', TIMESTAMP '2024-01-01', INTERVAL 1 MONTH) t(m)),
+        h AS (SELECT month, customer_id,
+                     month - CAST(max(order_ts) FILTER (amount >= 0) AS DATE) AS recency_days,
+                     count(*) FILTER (amount >= 0) AS frequency
+              FROM months JOIN transactions ON order_ts < month GROUP BY month, customer_id),
+        sc AS (SELECT month, customer_id,
+                      CAST(CEIL(5 * CUME_DIST() OVER (PARTITION BY month ORDER BY recency_days DESC)) AS INT) AS r,
+                      CAST(CEIL(5 * CUME_DIST() OVER (PARTITION BY month ORDER BY frequency)) AS INT) AS f
+               FROM h WHERE frequency > 0),
+        sg AS (SELECT month, customer_id, CASE
+                   WHEN r <= 2 AND f <= 2 THEN 'hibernating' WHEN r <= 2 AND f <= 4 THEN 'at_risk'
+                   WHEN r <= 2 THEN 'cant_lose' WHEN r = 3 AND f <= 2 THEN 'about_to_sleep'
+                   WHEN r = 3 AND f = 3 THEN 'need_attention' WHEN r <= 4 AND f >= 4 THEN 'loyal'
+                   WHEN r = 4 AND f = 1 THEN 'promising' WHEN r = 5 AND f = 1 THEN 'new'
+                   WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END AS segment
+               FROM sc),
+        rv AS (SELECT CAST(date_trunc('month', order_ts) AS DATE) AS month, customer_id, sum(amount) AS revenue
+               FROM transactions WHERE order_ts >= DATE '2023-01-01' AND order_ts < DATE '2024-01-01'
+               GROUP BY ALL),
+        g AS (SELECT sg.month, sg.segment, count(*) AS customers, coalesce(sum(rv.revenue), 0) AS revenue
+              FROM sg LEFT JOIN rv USING (month, customer_id) GROUP BY sg.month, sg.segment)
+        SELECT month, segment, customers, customers / sum(customers) OVER (PARTITION BY month) AS customer_share,
+               revenue, revenue / sum(revenue) OVER (PARTITION BY month) AS revenue_share
+        FROM g ORDER BY month, segment""",
 }
 
 
