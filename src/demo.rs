@@ -131,6 +131,21 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
     saved_section(
         &ctx,
         &library,
+        &format!("KPI dashboard, the year before {as_of} (queries/kpi/kpi_dashboard.sql)"),
+        ("kpi_dashboard", &[("as_of", as_of)]),
+        "SELECT segment, customers, round(100 * revenue_share, 1) AS revenue_pct,
+                round(100 * gross_margin, 1) AS margin_pct, round(average_order_value, 2) AS aov,
+                round(orders_per_customer, 1) AS orders_per_customer, round(nps, 0) AS nps,
+                round(mean_satisfaction, 2) AS satisfaction,
+                round(100 * response_rate, 1) AS response_pct,
+                round(100 * conversion_rate, 1) AS conversion_pct,
+                round(events_per_customer, 1) AS events_per_customer
+         FROM result ORDER BY revenue DESC",
+    )
+    .await?;
+    saved_section(
+        &ctx,
+        &library,
         &format!(
             "k-means segments as of {as_of}, k = 4 (queries/segmentation/kmeans_segments.sql)"
         ),

@@ -434,6 +434,7 @@ fn demo_generates_once_and_shows_segments() {
         "RFM segments as of 2025-01-01",
         "Lifecycle stages",
         "Value tiers",
+        "KPI dashboard",
         "k-means segments",
         "12-month CLV by RFM segment",
     ] {
