@@ -38,7 +38,11 @@ struct Run {
 impl Grouped {
     fn new(spenders: &Spenders) -> Self {
         let mut order: Vec<usize> = (0..spenders.frequency.len()).collect();
-        order.sort_by(|&a, &b| spenders.frequency[a].total_cmp(&spenders.frequency[b]));
+        // A canonical order, so the fit does not depend on the order the rows arrived in.
+        order.sort_by(|&a, &b| {
+            (spenders.frequency[a].total_cmp(&spenders.frequency[b]))
+                .then(spenders.monetary[a].total_cmp(&spenders.monetary[b]))
+        });
         let mut runs: Vec<Run> = Vec::new();
         let mut total_spend = Vec::with_capacity(order.len());
         for (position, &i) in order.iter().enumerate() {
