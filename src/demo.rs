@@ -139,7 +139,8 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
                 round(mean_satisfaction, 2) AS satisfaction,
                 round(100 * response_rate, 1) AS response_pct,
                 round(100 * conversion_rate, 1) AS conversion_pct,
-                round(events_per_customer, 1) AS events_per_customer
+                round(events_per_customer, 1) AS events_per_customer,
+                round(mean_cltv, 0) AS mean_clv
          FROM result ORDER BY revenue DESC",
     )
     .await?;

@@ -68,6 +68,11 @@ fn cells(batches: &[RecordBatch]) -> (Vec<String>, Vec<Vec<Option<String>>>) {
 /// Runs saved query `name` with `params` and checks it against its DuckDB fixture: the same
 /// columns and rows in the same order, numbers within 1e-9 relative.
 async fn check(name: &str, params: &[(&str, &str)]) {
+    check_with(name, params, &[]).await;
+}
+
+/// As [`check`], with a looser relative tolerance for some columns.
+async fn check_with(name: &str, params: &[(&str, &str)], tolerances: &[(&str, f64)]) {
     let ctx = SeglakeBuilder::new()
         .lake(lake())
         .build()
@@ -97,9 +102,13 @@ async fn check(name: &str, params: &[(&str, &str)]) {
     assert_eq!(our_rows.len(), rows.len(), "{name}: rows");
     for (r, (ours, theirs)) in our_rows.iter().zip(&rows).enumerate() {
         for ((column, ours), theirs) in names.iter().zip(ours).zip(theirs) {
+            let tolerance = tolerances
+                .iter()
+                .find(|(c, _)| c == column)
+                .map_or(1e-9, |(_, t)| *t);
             let same = match (ours, theirs) {
                 (Some(a), Some(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
-                    (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    (Ok(x), Ok(y)) => (x - y).abs() <= tolerance * y.abs().max(1.0),
                     _ => a == b,
                 },
                 (a, b) => a == b,
@@ -174,7 +183,14 @@ async fn segment_contribution() {
 
 #[tokio::test]
 async fn kpi_dashboard() {
-    check("kpi_dashboard", &[]).await;
+    // The CLV columns come from lifetimes' own fits, which agree with ours to the optimisers'
+    // tolerance; the same parameters give the same CLV to 1e-6 (tests/clv_reference.rs).
+    check_with(
+        "kpi_dashboard",
+        &[],
+        &[("total_cltv", 1e-5), ("mean_cltv", 1e-5)],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -7,12 +7,17 @@
 -- param: events TABLE = events
 -- param: surveys TABLE = surveys
 -- param: campaign_contacts TABLE = campaign_contacts
+-- param: months INT = 12
+-- param: discount_rate DOUBLE = 0.01
 --
 -- Segments are rfm_segments' as of as_of ('no_purchase' for customers without a purchase);
 -- everything else is measured over [as_of - window_days, as_of): revenue and gross margin net
 -- of refunds, orders (purchases), average order value (order revenue / orders), orders per
 -- customer, NPS and mean satisfaction of the survey answers, response and conversion rates of
--- the campaign contacts sent, events per customer. A KPI without data in a segment is NULL.
+-- the campaign contacts sent, events per customer. CLV is the discounted expected value of the
+-- next `months` (BG/NBD and Gamma-Gamma fitted on weekly summaries of all purchases before
+-- as_of, as cltv_by_customer does): total and mean per segment. A KPI without data in a
+-- segment is NULL.
 WITH customer_rfm AS (
   SELECT customer_id, rfm(order_ts, amount, $as_of) AS v
   FROM transactions
@@ -26,6 +31,32 @@ WITH customer_rfm AS (
   SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
+), btyd AS (
+  SELECT customer_id,
+         btyd_summary(order_ts, amount, CAST($as_of AS DATE) - 1, 'week') AS b
+  FROM transactions
+  WHERE amount >= 0 AND order_ts < $as_of
+  GROUP BY customer_id
+), btyd_customers AS (
+  SELECT customer_id, b['frequency'] AS frequency, b['recency'] AS recency, b['T'] AS t,
+         b['monetary_value'] AS monetary_value
+  FROM btyd WHERE b IS NOT NULL
+), clv_models AS (
+  SELECT bgnbd_fit(frequency, recency, t) AS bg,
+         gammagamma_fit(frequency, monetary_value) AS gg
+  FROM btyd_customers
+), clv AS (
+  SELECT g.segment,
+         sum(cltv(m.bg, m.gg, c.frequency, c.recency, c.t, c.monetary_value,
+                  named_struct('months', $months, 'discount_rate', $discount_rate,
+                               'period', 'week'))) AS total_cltv,
+         avg(cltv(m.bg, m.gg, c.frequency, c.recency, c.t, c.monetary_value,
+                  named_struct('months', $months, 'discount_rate', $discount_rate,
+                               'period', 'week'))) AS mean_cltv
+  FROM btyd_customers c
+  JOIN segments g USING (customer_id)
+  CROSS JOIN clv_models m
+  GROUP BY g.segment
 ), since AS (
   SELECT CAST(CAST($as_of AS DATE) - $window_days AS TIMESTAMP) AS ts
 ), money AS (
@@ -74,9 +105,12 @@ SELECT s.segment,
        v.mean_satisfaction,
        c.response_rate,
        c.conversion_rate,
-       CAST(coalesce(e.events, 0) AS DOUBLE) / s.customers AS events_per_customer
+       CAST(coalesce(e.events, 0) AS DOUBLE) / s.customers AS events_per_customer,
+       l.total_cltv,
+       l.mean_cltv
 FROM sales s
 LEFT JOIN survey v ON v.segment = s.segment
 LEFT JOIN contacts c ON c.segment = s.segment
 LEFT JOIN engagement e ON e.segment = s.segment
+LEFT JOIN clv l ON l.segment = s.segment
 ORDER BY s.revenue DESC, s.segment

@@ -5,6 +5,9 @@ The lake: seglake gen --customers 2000 --seed 42 --out /tmp/library-lake (genera
 tests/library_reference.rs generates the same lake and runs seglake's queries on it with the
 parameters below).
 
+kpi_dashboard's CLV columns come from lifetimes 0.11.3 (per-customer CLV, summed per segment in
+DuckDB), so they agree to the fits' tolerance (1e-3) rather than to the last digit.
+
 Writes library/<query>.csv next to this script, one file per saved query, rows in the query's
 order.
 
@@ -242,14 +245,18 @@ QUERIES = {
                       avg(CASE WHEN converted_ts IS NULL THEN 0.0 ELSE 1.0 END) AS conversion_rate
                FROM campaign_contacts JOIN segs USING (customer_id) WHERE sent_ts {WINDOW} GROUP BY segment),
         en AS (SELECT segment, count(*) AS events FROM events JOIN segs USING (customer_id)
-               WHERE event_ts {WINDOW} GROUP BY segment)
+               WHERE event_ts {WINDOW} GROUP BY segment),
+        cl AS (SELECT segment, sum(cltv) AS total_cltv, avg(cltv) AS mean_cltv
+               FROM lifetimes_clv JOIN segs USING (customer_id) GROUP BY segment)
         SELECT s.segment, s.customers, s.customers / sum(s.customers) OVER () AS customer_share,
                s.revenue, s.revenue / sum(s.revenue) OVER () AS revenue_share,
                CASE WHEN s.revenue <> 0 THEN (s.revenue - s.cost) / s.revenue END AS gross_margin,
                s.orders, s.order_revenue / nullif(s.orders, 0) AS average_order_value,
                s.orders / s.customers AS orders_per_customer, sv.nps, sv.mean_satisfaction,
-               ct.response_rate, ct.conversion_rate, coalesce(en.events, 0) / s.customers AS events_per_customer
+               ct.response_rate, ct.conversion_rate, coalesce(en.events, 0) / s.customers AS events_per_customer,
+               cl.total_cltv, cl.mean_cltv
         FROM sales s LEFT JOIN sv USING (segment) LEFT JOIN ct USING (segment) LEFT JOIN en USING (segment)
+             LEFT JOIN cl USING (segment)
         ORDER BY s.revenue DESC, s.segment""",
     # Migrations from 2023-07-01 to 2024-01-01.
     "segment_migration": f"""
@@ -358,11 +365,32 @@ QUERIES = {
 }
 
 
+def lifetimes_clv(con):
+    """12-month CLV per customer (monthly discount 0.01, weeks) with lifetimes 0.11.3: summary of
+    the purchases before 2024-01-01 by week, BetaGeoFitter and GammaGammaFitter fits (the
+    latter on customers with repeat purchases and positive spend), customer_lifetime_value."""
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    tx = con.execute("SELECT customer_id, order_ts, amount FROM transactions "
+                     "WHERE amount >= 0 AND order_ts < DATE '2024-01-01'").df()
+    s = summary_data_from_transaction_data(tx, "customer_id", "order_ts", monetary_value_col="amount",
+                                           observation_period_end="2023-12-31", freq="W")
+    bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
+    spenders = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+    ggf = GammaGammaFitter().fit(spenders["frequency"], spenders["monetary_value"])
+    clv = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"],
+                                      time=12, discount_rate=0.01, freq="W")
+    return clv.rename("cltv").reset_index().rename(columns={"index": "customer_id"})
+
+
 def main():
     lake = sys.argv[1]
     con = duckdb.connect()
     for table in ["customers", "transactions", "events", "campaigns", "campaign_contacts", "surveys"]:
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*.parquet')")
+    clv = lifetimes_clv(con)
+    con.register("lifetimes_clv", clv)
     out = os.path.join(HERE, "library")
     os.makedirs(out, exist_ok=True)
     for name, sql in QUERIES.items():
