@@ -37,16 +37,17 @@ struct Run {
 
 impl Grouped {
     fn new(spenders: &Spenders) -> Self {
-        let mut order: Vec<usize> = (0..spenders.frequency.len()).collect();
+        let mut pairs: Vec<(f64, f64)> = spenders
+            .frequency
+            .iter()
+            .copied()
+            .zip(spenders.monetary.iter().copied())
+            .collect();
         // A canonical order, so the fit does not depend on the order the rows arrived in.
-        order.sort_by(|&a, &b| {
-            (spenders.frequency[a].total_cmp(&spenders.frequency[b]))
-                .then(spenders.monetary[a].total_cmp(&spenders.monetary[b]))
-        });
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
         let mut runs: Vec<Run> = Vec::new();
-        let mut total_spend = Vec::with_capacity(order.len());
-        for (position, &i) in order.iter().enumerate() {
-            let (x, m) = (spenders.frequency[i], spenders.monetary[i]);
+        let mut total_spend = Vec::with_capacity(pairs.len());
+        for (position, &(x, m)) in pairs.iter().enumerate() {
             match runs.last_mut() {
                 Some(run) if run.frequency == x => {
                     run.end = position + 1;
