@@ -5,10 +5,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray,
-};
-use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Int64Type};
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
@@ -20,6 +17,7 @@ use datafusion::logical_expr::{
 
 use super::model::{FitRow, ModelKind, models_array};
 use crate::common::args;
+use crate::common::lists::float_lists_ref;
 use crate::common::rows::selected;
 use crate::common::single_group::{GroupState, SingleGroup};
 use crate::math::optimize::Fitted;
@@ -231,13 +229,6 @@ impl<F: Fitter> FitGroups<F> {
     }
 }
 
-fn list_of(rows: Vec<Vec<f64>>) -> ArrayRef {
-    let offsets = OffsetBuffer::from_lengths(rows.iter().map(Vec::len));
-    let values = Float64Array::from(rows.concat());
-    let item = Arc::new(Field::new_list_field(DataType::Float64, false));
-    Arc::new(ListArray::new(item, offsets, Arc::new(values), None))
-}
-
 fn counts(counts: Vec<u64>) -> ArrayRef {
     Arc::new(Int64Array::from_iter_values(
         counts
@@ -291,7 +282,7 @@ impl<F: Fitter> GroupsAccumulator for FitGroups<F> {
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
         let rows = emit_to.take_needed(&mut self.rows);
         let skipped = emit_to.take_needed(&mut self.skipped);
-        Ok(vec![list_of(rows), counts(skipped)])
+        Ok(vec![float_lists_ref(rows), counts(skipped)])
     }
 
     fn merge_batch(
@@ -325,7 +316,7 @@ impl<F: Fitter> GroupsAccumulator for FitGroups<F> {
             |i, row| rows[i] = row.to_vec(),
             |i| skipped[i] = 1,
         )?;
-        Ok(vec![list_of(rows), counts(skipped)])
+        Ok(vec![float_lists_ref(rows), counts(skipped)])
     }
 
     fn size(&self) -> usize {

@@ -3,5 +3,6 @@
 
 pub mod args;
 pub mod day_sets;
+pub mod lists;
 pub mod rows;
 pub mod single_group;

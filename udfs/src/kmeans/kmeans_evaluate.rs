@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, StructArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StructArray,
 };
-use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, Int64Type};
 use datafusion::common::exec_err;
 use datafusion::error::Result;
@@ -21,9 +21,11 @@ use rand_chacha::ChaCha8Rng;
 use super::apply::coerce;
 use super::features::FeatureColumn;
 use super::model::{ModelColumn, Prepared};
+use crate::common::lists::{float_lists_ref, int_lists};
 use crate::common::single_group::{GroupState, SingleGroup};
 use crate::math::kmeans::Points;
 use crate::math::kmeans::geometry::nearest;
+use crate::math::kmeans::lloyd::inertia;
 use crate::math::kmeans::quality::{davies_bouldin, silhouette};
 
 const SYNTAX: &str = "kmeans_evaluate(model, features)";
@@ -203,16 +205,10 @@ fn evaluate(group: Group) -> Option<Evaluation> {
         .map(|i| nearest(points.row(i), &model.scaled_centers).0)
         .collect();
     let mut sizes = vec![0i64; model.k];
-    let mut inertia = 0.0;
-    for (i, &l) in labels.iter().enumerate() {
-        let w = points.weights()[i];
-        sizes[l as usize] += w as i64;
-        let j = l as usize * model.dim;
-        inertia += w * crate::math::kmeans::geometry::squared_distance(
-            points.row(i),
-            &model.scaled_centers[j..j + model.dim],
-        );
+    for (&l, w) in labels.iter().zip(points.weights()) {
+        sizes[l as usize] += *w as i64;
     }
+    let inertia = inertia(&points, &model.scaled_centers, &labels);
     let rows_used = points.total_weight() as u64;
     let (sample, sample_labels) = silhouette_sample(&points, &labels);
     Some(Evaluation {
@@ -290,17 +286,6 @@ fn rows(
     })
 }
 
-fn float_lists(lists: Vec<Vec<f64>>) -> ArrayRef {
-    let offsets = OffsetBuffer::from_lengths(lists.iter().map(Vec::len));
-    let item = Arc::new(Field::new_list_field(DataType::Float64, false));
-    Arc::new(ListArray::new(
-        item,
-        offsets,
-        Arc::new(Float64Array::from(lists.concat())),
-        None,
-    ))
-}
-
 fn state_arrays(groups: Vec<Group>) -> Vec<ArrayRef> {
     let skipped = Int64Array::from_iter_values(
         groups
@@ -312,7 +297,11 @@ fn state_arrays(groups: Vec<Group>) -> Vec<ArrayRef> {
         .map(|g| g.model.as_ref().map_or_else(Vec::new, Prepared::encode))
         .collect();
     let rows = groups.into_iter().map(|g| g.rows).collect();
-    vec![float_lists(rows), Arc::new(skipped), float_lists(models)]
+    vec![
+        float_lists_ref(rows),
+        Arc::new(skipped),
+        float_lists_ref(models),
+    ]
 }
 
 fn evaluations_array(evaluations: Vec<Option<Evaluation>>) -> ArrayRef {
@@ -339,12 +328,7 @@ fn evaluations_array(evaluations: Vec<Option<Evaluation>>) -> ArrayRef {
         .iter()
         .map(|e| e.as_ref().map_or_else(Vec::new, |e| e.sizes.clone()))
         .collect();
-    let sizes = ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Int64, false)),
-        OffsetBuffer::from_lengths(sizes.iter().map(Vec::len)),
-        Arc::new(Int64Array::from(sizes.concat())),
-        None,
-    );
+    let sizes = int_lists(sizes);
     let columns = vec![
         get(&|e| e.inertia),
         optional(&|e| e.davies_bouldin),

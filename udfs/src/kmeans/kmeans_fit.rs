@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray,
-};
-use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Int64Type};
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
@@ -20,6 +17,7 @@ use super::features::{self, FeatureColumn, check_dim};
 use super::model::{FittedModel, model_fields, models_array};
 use super::options::options;
 use crate::common::args;
+use crate::common::lists::float_lists;
 use crate::common::single_group::{GroupState, SingleGroup};
 use crate::math::kmeans::{KMeansOptions, Points, fit_kmeans};
 
@@ -396,7 +394,6 @@ impl GroupsAccumulator for KMeansGroups {
 /// The partial state of `groups`: rows, features per row (0: none yet), k (0: none yet) and
 /// skipped rows.
 fn state_arrays(groups: Vec<Group>) -> Vec<ArrayRef> {
-    let offsets = OffsetBuffer::from_lengths(groups.iter().map(|g| g.rows.len()));
     let dims = Int64Array::from_iter_values(groups.iter().map(|g| as_int(g.dim.unwrap_or(0))));
     let ks = Int64Array::from_iter_values(groups.iter().map(|g| as_int(g.k.unwrap_or(0))));
     let skipped = Int64Array::from_iter_values(
@@ -404,10 +401,9 @@ fn state_arrays(groups: Vec<Group>) -> Vec<ArrayRef> {
             .iter()
             .map(|g| i64::try_from(g.skipped).unwrap_or(i64::MAX)),
     );
-    let values = Float64Array::from(groups.into_iter().flat_map(|g| g.rows).collect::<Vec<_>>());
-    let item = Arc::new(Field::new_list_field(DataType::Float64, false));
+    let rows = float_lists(groups.into_iter().map(|g| g.rows).collect());
     vec![
-        Arc::new(ListArray::new(item, offsets, Arc::new(values), None)),
+        Arc::new(rows),
         Arc::new(dims),
         Arc::new(ks),
         Arc::new(skipped),

@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type};
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
 
+use crate::common::lists::{float_lists, int_lists};
 use crate::math::kmeans::geometry::{nearest, squared_distance};
 use crate::math::kmeans::{Clustering, Scaling};
 
@@ -94,18 +95,6 @@ fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn float_lists(rows: impl Iterator<Item = Vec<f64>>) -> ListArray {
-    let rows: Vec<Vec<f64>> = rows.collect();
-    let offsets = OffsetBuffer::from_lengths(rows.iter().map(Vec::len));
-    let item = Arc::new(Field::new_list_field(DataType::Float64, false));
-    ListArray::new(
-        item,
-        offsets,
-        Arc::new(Float64Array::from(rows.concat())),
-        None,
-    )
-}
-
 /// Builds the struct column of models; `None` rows are NULL models.
 pub fn models_array(rows: &[Option<FittedModel>]) -> ArrayRef {
     let fit = |i: usize| rows[i].as_ref();
@@ -126,7 +115,9 @@ pub fn models_array(rows: &[Option<FittedModel>]) -> ArrayRef {
         ))
     };
     let lists = |f: &dyn Fn(&FittedModel) -> Vec<f64>| -> ArrayRef {
-        Arc::new(float_lists((0..n).map(|i| fit(i).map_or_else(Vec::new, f))))
+        Arc::new(float_lists(
+            (0..n).map(|i| fit(i).map_or_else(Vec::new, f)).collect(),
+        ))
     };
     // centroids: one list per model of k lists of `features` numbers.
     let per_model: Vec<Vec<Vec<f64>>> = (0..n)
@@ -137,7 +128,7 @@ pub fn models_array(rows: &[Option<FittedModel>]) -> ArrayRef {
             })
         })
         .collect();
-    let inner = float_lists(per_model.iter().flatten().cloned());
+    let inner = float_lists(per_model.iter().flatten().cloned().collect());
     let centroids = ListArray::new(
         Arc::new(Field::new_list_field(float_list(), false)),
         OffsetBuffer::from_lengths(per_model.iter().map(Vec::len)),
@@ -151,12 +142,7 @@ pub fn models_array(rows: &[Option<FittedModel>]) -> ArrayRef {
             })
         })
         .collect();
-    let sizes = ListArray::new(
-        Arc::new(Field::new_list_field(DataType::Int64, false)),
-        OffsetBuffer::from_lengths(sizes.iter().map(Vec::len)),
-        Arc::new(Int64Array::from(sizes.concat())),
-        None,
-    );
+    let sizes = int_lists(sizes);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values((0..n).map(|_| MODEL))),
         ints(&|m| m.clustering.k as u64),
