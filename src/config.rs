@@ -9,6 +9,11 @@
 //! [tables]
 //! orders = "exports/orders.parquet"
 //! events = { path = "s3://bucket/events/", format = "ndjson" }
+//!
+//! [storage]                       # object stores: see crate::storage::StorageOptions
+//! timeout = "30s"
+//! [storage."s3://bucket"]
+//! region = "eu-west-1"
 //! ```
 //! Relative paths are relative to the folder the file is in. Flags given on the command line
 //! win over the file: `--lake` replaces its lakes, `--table` adds to or replaces its tables.
@@ -21,6 +26,7 @@ use serde::Deserialize;
 use crate::engine::SeglakeBuilder;
 use crate::error::{Result, SeglakeError};
 use crate::lake::{TableFormat, TableSpec, has_url_scheme};
+use crate::storage::StorageOptions;
 
 /// The file name looked for in the current folder.
 pub const CONFIG_FILE_NAME: &str = "seglake.toml";
@@ -34,6 +40,7 @@ struct ConfigFile {
     target_partitions: Option<usize>,
     #[serde(default)]
     tables: BTreeMap<String, TableEntry>,
+    storage: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +75,8 @@ pub struct Settings {
     pub target_partitions: Option<usize>,
     pub lakes: Vec<String>,
     pub tables: Vec<TableSpec>,
+    /// Object store timeouts, retries and per-bucket options.
+    pub storage: StorageOptions,
 }
 
 impl Settings {
@@ -128,7 +137,12 @@ impl Settings {
                 Some(parse_byte_size(&text).map_err(|e| format!("memory_limit: {e}"))?)
             }
         };
+        let storage = match &file.storage {
+            Some(table) => StorageOptions::from_toml(table)?,
+            None => StorageOptions::default(),
+        };
         Ok(Self {
+            storage,
             memory_limit,
             temp_dir: file.temp_dir.map(|dir| PathBuf::from(resolve(&dir))),
             target_partitions: file.target_partitions,
@@ -154,7 +168,7 @@ impl Settings {
 
     /// A builder with these settings applied.
     pub fn builder(&self) -> SeglakeBuilder {
-        let mut builder = SeglakeBuilder::new();
+        let mut builder = SeglakeBuilder::new().storage(self.storage.clone());
         if let Some(limit) = self.memory_limit {
             builder = builder.memory_limit(limit);
         }

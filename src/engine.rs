@@ -13,7 +13,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::lake::{self, TableSpec};
-use crate::storage::LakeStoreRegistry;
+use crate::storage::{LakeStoreRegistry, StorageOptions};
 
 /// Builds a ready [`SessionContext`]: seglake's functions registered, lake tables registered,
 /// memory and spilling limits set, `information_schema` on.
@@ -37,6 +37,7 @@ pub struct SeglakeBuilder {
     target_partitions: Option<usize>,
     lakes: Vec<String>,
     tables: Vec<TableSpec>,
+    storage: StorageOptions,
     scalar_udfs: Vec<ScalarUDF>,
     aggregate_udfs: Vec<AggregateUDF>,
     window_udfs: Vec<WindowUDF>,
@@ -69,6 +70,13 @@ impl SeglakeBuilder {
     /// Registers every sub-folder and data file of a lake folder (a path or URL) as a table.
     pub fn lake(mut self, location: impl Into<String>) -> Self {
         self.lakes.push(location.into());
+        self
+    }
+
+    /// Object store timeouts, retries and per-bucket options (credentials, endpoint, region);
+    /// without it, stores use the environment and default timeouts.
+    pub fn storage(mut self, options: StorageOptions) -> Self {
+        self.storage = options;
         self
     }
 
@@ -116,8 +124,8 @@ impl SeglakeBuilder {
                 .max(64 << 10);
         }
 
-        let mut runtime =
-            RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(LakeStoreRegistry::new()));
+        let mut runtime = RuntimeEnvBuilder::new()
+            .with_object_store_registry(Arc::new(LakeStoreRegistry::with_options(self.storage)));
         if let Some(limit) = self.memory_limit {
             // FairSpillPool shares the limit between spilling operators instead of letting the
             // first one take it all; TrackConsumersPool names the top consumers in OOM errors.

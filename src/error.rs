@@ -11,6 +11,8 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::ParserError;
 use futures::FutureExt;
 
+use crate::storage::secrets::redact;
+
 /// What went wrong, sorted by who has to act: the caller (usage) or the run itself.
 #[derive(Debug)]
 pub enum SeglakeError {
@@ -41,7 +43,7 @@ impl SeglakeError {
 impl fmt::Display for SeglakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Usage(msg) | Self::Failed(msg) => f.write_str(msg),
+            Self::Usage(msg) | Self::Failed(msg) => f.write_str(&redact(msg)),
         }
     }
 }
@@ -62,32 +64,36 @@ impl From<std::io::Error> for SeglakeError {
 
 pub type Result<T, E = SeglakeError> = std::result::Result<T, E>;
 
-/// One readable line for a DataFusion error: wrappers unwrapped, no backtrace, and SQL syntax
-/// errors stated with their line and column.
+/// One readable line for a DataFusion error: wrappers unwrapped, no backtrace, SQL syntax
+/// errors stated with their line and column, credentials masked.
 pub fn describe(e: &DataFusionError) -> String {
+    redact(&one_line(e))
+}
+
+fn one_line(e: &DataFusionError) -> String {
     let text = match e {
         DataFusionError::SQL(err, _) => format!("SQL syntax error: {}", parser_message(err)),
         // The optimizer names itself when a function's check fails while optimizing; the
         // function's own message is what the person needs.
         DataFusionError::Context(context, inner) if context.starts_with("Optimizer rule") => {
-            describe(inner)
+            one_line(inner)
         }
-        DataFusionError::Context(context, inner) => format!("{context}: {}", describe(inner)),
-        DataFusionError::Diagnostic(_, inner) => describe(inner),
-        DataFusionError::Shared(inner) => describe(inner),
+        DataFusionError::Context(context, inner) => format!("{context}: {}", one_line(inner)),
+        DataFusionError::Diagnostic(_, inner) => one_line(inner),
+        DataFusionError::Shared(inner) => one_line(inner),
         DataFusionError::Collection(errors) => match errors.first() {
-            Some(first) => describe(first),
+            Some(first) => one_line(first),
             None => e.to_string(),
         },
         DataFusionError::Plan(msg) | DataFusionError::Configuration(msg) => msg.clone(),
         DataFusionError::Execution(msg) => msg.clone(),
-        DataFusionError::ArrowError(err, _) => err.to_string(),
-        DataFusionError::ParquetError(err) => err.to_string(),
-        DataFusionError::ObjectStore(err) => err.to_string(),
-        DataFusionError::IoError(err) => err.to_string(),
+        DataFusionError::ArrowError(err, _) => store_cause(err.as_ref()),
+        DataFusionError::ParquetError(err) => store_cause(err.as_ref()),
+        DataFusionError::ObjectStore(err) => crate::storage::explain(err),
+        DataFusionError::IoError(err) => store_cause(err),
         DataFusionError::External(err) => match err.downcast_ref::<DataFusionError>() {
-            Some(inner) => describe(inner),
-            None => err.to_string(),
+            Some(inner) => one_line(inner),
+            None => store_cause(err.as_ref()),
         },
         other => other.to_string(),
     };
@@ -98,6 +104,26 @@ pub fn describe(e: &DataFusionError) -> String {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The error's own message, or, when an object store failure caused it (a Parquet read whose
+/// request failed, say), that failure explained.
+fn store_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = Some(err);
+    while let Some(current) = cause {
+        if let Some(store) = current.downcast_ref::<object_store::Error>() {
+            return crate::storage::explain(store);
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && let Some(store) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<object_store::Error>())
+        {
+            return crate::storage::explain(store);
+        }
+        cause = current.source();
+    }
+    err.to_string()
 }
 
 /// Where and why the last panic happened, recorded by [`record_panics`].

@@ -276,7 +276,12 @@ pub async fn discover_lake(ctx: &SessionContext, location: &str) -> Result<Vec<T
     let listing = store
         .list_with_delimiter(Some(url.prefix()))
         .await
-        .map_err(|e| DataFusionError::Plan(format!("cannot list lake '{location}': {e}")))?;
+        .map_err(|e| {
+            DataFusionError::Plan(format!(
+                "cannot list lake '{location}': {}",
+                crate::storage::explain(&e)
+            ))
+        })?;
 
     let mut tables = Vec::new();
     for dir in &listing.common_prefixes {
@@ -305,9 +310,16 @@ pub async fn discover_lake(ctx: &SessionContext, location: &str) -> Result<Vec<T
         }
     }
     if tables.is_empty() {
+        // Object stores have no folders: a prefix nothing is stored under is not an error to
+        // them, so "missing" and "empty" look the same.
+        let what = if has_url_scheme(location) {
+            "is empty or does not exist"
+        } else {
+            "has no tables"
+        };
         return Err(DataFusionError::Plan(format!(
-            "lake '{location}' has no tables: expected sub-folders or .parquet, .csv, .tsv, .json \
-             or .ndjson files"
+            "lake '{location}' {what}: expected sub-folders or .parquet, .csv, .tsv, .json or \
+             .ndjson files"
         )));
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));

@@ -7,11 +7,14 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
+use object_store::ObjectStore;
 use object_store::buffered::BufWriter;
+use object_store::path::Path as StorePath;
 use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
 
@@ -117,24 +120,45 @@ impl PendingOutput {
 async fn upload(ctx: &SessionContext, file: &Path, location: &str) -> Result<()> {
     let url = ListingTableUrl::parse(location)?;
     let store = ctx.runtime_env().object_store(&url)?;
-    let mut writer = BufWriter::new(store, url.prefix().clone());
+    upload_file(store, file, url.prefix())
+        .await
+        .map_err(|e| upload_error(location, e))
+}
+
+/// Copies a local file to `path` in `store` as one object, which becomes visible only once
+/// complete (a multipart upload is aborted on failure).
+///
+/// # Errors
+/// When the file cannot be read or the store rejects the upload.
+pub async fn upload_file(
+    store: Arc<dyn ObjectStore>,
+    file: &Path,
+    path: &StorePath,
+) -> std::io::Result<()> {
+    let mut writer = BufWriter::new(store, path.clone());
     let mut source = tokio::fs::File::open(file).await?;
-    let copied = tokio::io::copy(&mut source, &mut writer).await;
-    match copied {
-        Ok(_) => writer
-            .shutdown()
-            .await
-            .map_err(|e| upload_error(location, e)),
+    match tokio::io::copy(&mut source, &mut writer).await {
+        Ok(_) => writer.shutdown().await,
         Err(e) => {
-            // An aborted multipart upload never becomes visible under the target name.
             let _ = writer.abort().await;
-            Err(upload_error(location, e))
+            Err(e)
         }
     }
 }
 
 fn upload_error(location: &str, e: std::io::Error) -> DataFusionError {
-    DataFusionError::Execution(format!("cannot write '{location}': {e}"))
+    DataFusionError::Execution(format!("cannot write '{location}': {}", describe_io(&e)))
+}
+
+/// An upload's I/O error; when an object store caused it, explained as one.
+pub fn describe_io(e: &std::io::Error) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<object_store::Error>())
+    {
+        Some(store) => crate::storage::explain(store),
+        None => e.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -325,6 +325,45 @@ async fn partitioned_output_is_a_hive_folder_replaced_whole() {
         &[&args[..], &["--partition-by", "nope"]].concat(),
         "",
     );
+    let no_output = seglake_in(
+        dir.path(),
+        &[
+            "--lake",
+            "lake",
+            "run",
+            "rfm_segments",
+            "--partition-by",
+            "segment",
+        ],
+        "",
+    );
+    assert_eq!(no_output.code, 2, "{}", no_output.stderr);
+    assert!(
+        no_output.stderr.contains("--partition-by needs --output"),
+        "{}",
+        no_output.stderr
+    );
+    // --output before the subcommand counts too.
+    let before = seglake_in(
+        dir.path(),
+        &[
+            "--lake",
+            "lake",
+            "--output",
+            "by_segment_too",
+            "--format",
+            "csv",
+            "run",
+            "rfm_segments",
+            "--param",
+            "as_of=2024-05-01",
+            "--partition-by",
+            "segment",
+        ],
+        "",
+    );
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    assert!(dir.path().join("by_segment_too").is_dir());
     assert_eq!(bad.code, 1);
     assert!(
         bad.stderr

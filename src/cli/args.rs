@@ -145,7 +145,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         params_file: Option<PathBuf>,
         /// Write --output as a folder partitioned by COL (repeatable; parquet, csv or ndjson)
-        #[arg(long, value_name = "COL", requires = "output")]
+        #[arg(long, value_name = "COL")]
         partition_by: Vec<String>,
     },
     /// Generate a synthetic customer lake with known truth (Parquet, one folder per table)

@@ -153,7 +153,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
             if let Ok(line) = serde_json::to_string(&log) {
-                eprintln!("{line}");
+                eprintln!("{}", crate::storage::secrets::redact(&line));
             }
         }
         return result;
@@ -266,6 +266,13 @@ async fn run_saved(
     log: &mut RunLog,
 ) -> Result<()> {
     let name = request.name;
+    // Checked here rather than by clap: clap's `requires` does not see --output given before
+    // the subcommand.
+    if !request.partition_by.is_empty() && global.output.is_none() {
+        return Err(SeglakeError::usage(
+            "--partition-by needs --output FOLDER (a local folder or a URL)",
+        ));
+    }
     let library = library(global)?;
     let query = library.get(name)?;
     let mut given = match request.params_file {
@@ -280,10 +287,15 @@ async fn run_saved(
     let df = crate::queries::bind(ctx, query, &given).await?;
     log.inputs = crate::queries::inputs(&df);
     if let (false, Some(output)) = (request.partition_by.is_empty(), global.output.as_deref()) {
-        let rows =
-            crate::output_folder::write_partitioned(df, print.format, output, request.partition_by)
-                .await
-                .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
+        let rows = crate::output_folder::write_partitioned(
+            ctx,
+            df,
+            print.format,
+            output,
+            request.partition_by,
+        )
+        .await
+        .map_err(|e| SeglakeError::failed(format!("query {name}: {}", describe(&e))))?;
         log.rows = Some(rows);
         return Ok(());
     }
@@ -459,6 +471,7 @@ impl GlobalArgs {
             target_partitions: self.target_partitions(),
             lakes: self.lake.clone(),
             tables: self.table.clone(),
+            ..Settings::default()
         }
     }
 

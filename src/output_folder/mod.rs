@@ -1,5 +1,8 @@
 //! Results written as a Hive-partitioned folder (`--partition-by COL`), appearing whole or not
-//! at all: the folder is written beside the target under a hidden name and renamed into place.
+//! at all: a local folder is written beside the target under a hidden name and renamed into
+//! place; for object storage, see [`publish`].
+
+mod publish;
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +10,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::prelude::DataFrame;
+use datafusion::prelude::{DataFrame, SessionContext};
 
 use crate::format::OutputFormat;
 use crate::lake::has_url_scheme;
@@ -15,21 +18,27 @@ use crate::lake::has_url_scheme;
 /// Writes `df` under `location` partitioned by `columns`; returns the rows written.
 ///
 /// # Errors
-/// When the format cannot be partitioned (table, tsv, json arrays), the location is a URL
-/// (partitioned output to object storage is not supported yet), a column is missing, or the
+/// When the format cannot be partitioned (table, tsv, json arrays), a column is missing, or the
 /// folder cannot be written; an existing folder at `location` is then left as it was.
 pub async fn write_partitioned(
+    ctx: &SessionContext,
     df: DataFrame,
     format: OutputFormat,
     location: &str,
     columns: &[String],
 ) -> Result<usize> {
-    if has_url_scheme(location) {
-        return Err(DataFusionError::Plan(
-            "--partition-by writes local folders only for now; give a local --output folder".into(),
-        ));
+    check_columns(&df, columns)?;
+    if has_url_scheme(location) && !location.starts_with("file:") {
+        let staging = tempfile::Builder::new()
+            .prefix(".seglake-partitioned-")
+            .tempdir()
+            .map_err(|e| io_error(&std::env::temp_dir(), e))?;
+        let folder = staging.path().join("result");
+        let rows = write_folder(df, format, &folder, columns).await?;
+        publish::publish(ctx, &folder, location).await?;
+        return Ok(rows);
     }
-    let target = PathBuf::from(location);
+    let target = PathBuf::from(location.strip_prefix("file://").unwrap_or(location));
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -40,6 +49,17 @@ pub async fn write_partitioned(
             parent.display()
         )));
     }
+    let staging = tempfile::Builder::new()
+        .prefix(".seglake-partitioned-")
+        .tempdir_in(&parent)
+        .map_err(|e| io_error(&parent, e))?;
+    let folder = staging.path().join("result");
+    let rows = write_folder(df, format, &folder, columns).await?;
+    replace(&folder, &target, staging.path())?;
+    Ok(rows)
+}
+
+fn check_columns(df: &DataFrame, columns: &[String]) -> Result<()> {
     for column in columns {
         df.schema()
             .field_with_unqualified_name(column)
@@ -49,11 +69,17 @@ pub async fn write_partitioned(
                 ))
             })?;
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".seglake-partitioned-")
-        .tempdir_in(&parent)
-        .map_err(|e| io_error(&parent, e))?;
-    let folder = staging.path().join("result");
+    Ok(())
+}
+
+/// Writes `df` as a Hive-partitioned folder at `folder` (created even when the result is
+/// empty); returns the rows written.
+async fn write_folder(
+    df: DataFrame,
+    format: OutputFormat,
+    folder: &Path,
+    columns: &[String],
+) -> Result<usize> {
     let path = format!("{}/", folder.display());
     let options = DataFrameWriteOptions::new().with_partition_by(columns.to_vec());
     let counts = match format {
@@ -77,8 +103,7 @@ pub async fn write_partitioned(
                 .sum::<u64>()
         })
         .sum::<u64>() as usize;
-    std::fs::create_dir_all(&folder).map_err(|e| io_error(&folder, e))?;
-    replace(&folder, &target, staging.path())?;
+    std::fs::create_dir_all(folder).map_err(|e| io_error(folder, e))?;
     Ok(rows)
 }
 

@@ -5,6 +5,21 @@
 //! an [`ObjectStoreRegistry`] that builds the store for a bucket or host the first time a URL
 //! names it, from the standard environment variables of that cloud. So `CREATE EXTERNAL TABLE`,
 //! `COPY ... TO`, `--lake` and `--table` all work with URLs through one code path.
+//!
+//! Credentials and options come from the standard sources of each cloud (`AWS_*`,
+//! `GOOGLE_*`, `AZURE_*` variables; for S3 also the AWS CLI's named profiles), overridden per
+//! bucket by `seglake.toml`'s `[storage]` table ([`StorageOptions`]). Every store gets request
+//! timeouts and a bounded retry policy, so a stalled or vanished server ends a query with an
+//! error instead of a hang; credentials are masked in every message ([`secrets`]).
+
+mod aws_profile;
+mod build;
+mod explain;
+mod options;
+pub mod secrets;
+
+pub use explain::explain;
+pub use options::{Cloud, StorageOptions};
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -12,16 +27,7 @@ use std::sync::{Arc, RwLock};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
-use object_store::azure::MicrosoftAzureBuilder;
-use object_store::gcp::GoogleCloudStorageBuilder;
-use object_store::http::HttpBuilder;
 use url::Url;
-
-/// URL schemes seglake can build a store for on first use.
-pub const CLOUD_SCHEMES: &[&str] = &[
-    "s3", "s3a", "gs", "az", "adl", "azure", "abfs", "abfss", "http", "https",
-];
 
 /// An [`ObjectStoreRegistry`] that creates cloud stores lazily from the environment.
 ///
@@ -30,17 +36,30 @@ pub const CLOUD_SCHEMES: &[&str] = &[
 #[derive(Debug, Default)]
 pub struct LakeStoreRegistry {
     inner: DefaultObjectStoreRegistry,
+    options: StorageOptions,
     lazy: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
 }
 
 impl LakeStoreRegistry {
+    /// A registry building stores with default timeouts and retries.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A registry building stores with `options` (from `seglake.toml`'s `[storage]`).
+    pub fn with_options(options: StorageOptions) -> Self {
+        for secret in options.secrets() {
+            secrets::remember(secret);
+        }
+        Self {
+            options,
+            ..Self::default()
+        }
     }
 }
 
 /// The part of a URL that identifies one store: scheme and authority (bucket or host).
-fn store_key(url: &Url) -> String {
+pub(crate) fn store_key(url: &Url) -> String {
     format!(
         "{}://{}",
         url.scheme(),
@@ -74,7 +93,7 @@ impl ObjectStoreRegistry for LakeStoreRegistry {
         if let Ok(store) = self.inner.get_store(url) {
             return Ok(store);
         }
-        if !CLOUD_SCHEMES.contains(&url.scheme()) {
+        if Cloud::from_scheme(url.scheme()).is_none() {
             return Err(DataFusionError::Configuration(format!(
                 "no object store for '{url}': seglake reads local paths and s3://, gs://, az://, \
                  abfss:// and http(s):// URLs"
@@ -84,52 +103,12 @@ impl ObjectStoreRegistry for LakeStoreRegistry {
         if let Some(store) = self.lazy.read().ok().and_then(|s| s.get(&key).cloned()) {
             return Ok(store);
         }
-        let store = build_store(url)?;
+        let store = build::build_store(url, &self.options)?;
         if let Ok(mut stores) = self.lazy.write() {
             stores.insert(key, Arc::clone(&store));
         }
         Ok(store)
     }
-}
-
-/// Builds the store for a cloud URL with credentials and options from the environment.
-fn build_store(url: &Url) -> Result<Arc<dyn ObjectStore>> {
-    let location = url.as_str();
-    let store: Arc<dyn ObjectStore> = match url.scheme() {
-        "s3" | "s3a" => Arc::new(
-            AmazonS3Builder::from_env()
-                .with_url(location)
-                .build()
-                .map_err(|e| store_error(url, e))?,
-        ),
-        "gs" => Arc::new(
-            GoogleCloudStorageBuilder::from_env()
-                .with_url(location)
-                .build()
-                .map_err(|e| store_error(url, e))?,
-        ),
-        "http" | "https" => Arc::new(
-            HttpBuilder::new()
-                .with_url(format!("{}/", store_key(url)))
-                .build()
-                .map_err(|e| store_error(url, e))?,
-        ),
-        _ => Arc::new(
-            MicrosoftAzureBuilder::from_env()
-                .with_url(location)
-                .build()
-                .map_err(|e| store_error(url, e))?,
-        ),
-    };
-    Ok(store)
-}
-
-fn store_error(url: &Url, e: object_store::Error) -> DataFusionError {
-    DataFusionError::Configuration(format!(
-        "cannot open object store for '{}://{}': {e}",
-        url.scheme(),
-        url.host_str().unwrap_or_default()
-    ))
 }
 
 #[cfg(test)]
