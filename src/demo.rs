@@ -140,7 +140,8 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
                 round(100 * response_rate, 1) AS response_pct,
                 round(100 * conversion_rate, 1) AS conversion_pct,
                 round(events_per_customer, 1) AS events_per_customer,
-                round(mean_cltv, 0) AS mean_clv
+                round(mean_cltv, 0) AS mean_clv, kmeans_cluster AS cluster,
+                round(100 * kmeans_cluster_share, 0) AS cluster_pct
          FROM result ORDER BY revenue DESC",
     )
     .await?;

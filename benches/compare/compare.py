@@ -29,6 +29,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 AS_OF = "2025-01-01"
 TRANSACTIONS_PER_CUSTOMER = 18.8  # what `seglake gen` produces over its default window
 
+# The dashboard's window: the 365 days before AS_OF ({c} is the timestamp column, repeated
+# so DuckDB can prune on it).
+DASHBOARD_WINDOW = (f">= CAST(DATE '{AS_OF}' - INTERVAL 365 DAY AS TIMESTAMP) AND {{c}} < DATE '{AS_OF}'")
+
 # Each task: the SQL for seglake, the SQL for DuckDB (with {t} the transactions Parquet glob),
 # and the target it is held to ("peer": no slower than DuckDB; "floor": within 2x of seglake's
 # grouping floor). Queries consume every output column so no engine can skip the work.
@@ -64,6 +68,8 @@ TASKS = {
     "rfm_segments": {
         "what": "queries/segmentation/rfm_segments.sql vs equivalent DuckDB SQL",
         "seglake": "@queries/segmentation/rfm_segments.sql",
+        "params": {"as_of": f"DATE '{AS_OF}'"},
+        "consume": "SELECT count(*), sum(rfm_code), count(DISTINCT segment) FROM ({q})",
         "duckdb": f"""WITH c AS (
              SELECT customer_id,
                     DATE '{AS_OF}' - CAST(max(order_ts) FILTER (WHERE amount >= 0) AS DATE) AS recency_days,
@@ -83,6 +89,66 @@ TASKS = {
                WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END)
            FROM s""",
         "targets": ["peer"],
+    },
+    "kpi_dashboard": {
+        "what": "queries/kpi/kpi_dashboard.sql with clv = false (five tables) vs equivalent DuckDB SQL",
+        "lake": True,
+        "seglake": "@queries/kpi/kpi_dashboard.sql",
+        "params": {"as_of": f"DATE '{AS_OF}'", "window_days": "365", "months": "12",
+                   "discount_rate": "0.01", "clv": "false"},
+        "consume": "SELECT count(*), sum(customers), sum(revenue), sum(orders), sum(nps), "
+                   "sum(response_rate), sum(events_per_customer) FROM ({q})",
+        "duckdb": "".join(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{{lake}}/{name}/*.parquet');\n"
+                          for name in ["transactions", "customers", "surveys", "campaign_contacts", "events"])
+        + f"""WITH seg_rfm AS (
+             SELECT customer_id,
+                    DATE '{AS_OF}' - CAST(max(order_ts) FILTER (WHERE amount >= 0) AS DATE) AS recency_days,
+                    count(*) FILTER (WHERE amount >= 0) AS frequency
+             FROM transactions WHERE order_ts < DATE '{AS_OF}' GROUP BY customer_id),
+           seg_scored AS (
+             SELECT customer_id,
+                    CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC)) AS INT) AS r,
+                    CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY frequency)) AS INT) AS f
+             FROM seg_rfm WHERE frequency > 0),
+           segs AS (
+             SELECT c.customer_id, CASE
+                 WHEN s.customer_id IS NULL THEN 'no_purchase'
+                 WHEN r <= 2 AND f <= 2 THEN 'hibernating' WHEN r <= 2 AND f <= 4 THEN 'at_risk'
+                 WHEN r <= 2 THEN 'cant_lose' WHEN r = 3 AND f <= 2 THEN 'about_to_sleep'
+                 WHEN r = 3 AND f = 3 THEN 'need_attention' WHEN r <= 4 AND f >= 4 THEN 'loyal'
+                 WHEN r = 4 AND f = 1 THEN 'promising' WHEN r = 5 AND f = 1 THEN 'new'
+                 WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END AS segment
+             FROM customers c LEFT JOIN seg_scored s USING (customer_id)
+             WHERE c.signup_ts < DATE '{AS_OF}'),
+           tx AS (SELECT * FROM transactions WHERE order_ts {DASHBOARD_WINDOW.format(c='order_ts')}),
+           sales AS (SELECT segment, count(DISTINCT segs.customer_id) AS customers,
+                            coalesce(sum(amount), 0) AS revenue, coalesce(sum(cost), 0) AS cost,
+                            count(amount) FILTER (amount >= 0) AS orders,
+                            sum(amount) FILTER (amount >= 0) AS order_revenue
+                     FROM segs LEFT JOIN tx USING (customer_id) GROUP BY segment),
+           sv AS (SELECT segment, 100.0 * (count(*) FILTER (nps >= 9) - count(*) FILTER (nps <= 6)) / count(*) AS nps,
+                         avg(satisfaction) AS mean_satisfaction
+                  FROM surveys JOIN segs USING (customer_id)
+                  WHERE survey_ts {DASHBOARD_WINDOW.format(c='survey_ts')} GROUP BY segment),
+           ct AS (SELECT segment, avg(CASE WHEN responded_ts IS NULL THEN 0.0 ELSE 1.0 END) AS response_rate,
+                         avg(CASE WHEN converted_ts IS NULL THEN 0.0 ELSE 1.0 END) AS conversion_rate
+                  FROM campaign_contacts JOIN segs USING (customer_id)
+                  WHERE sent_ts {DASHBOARD_WINDOW.format(c='sent_ts')} GROUP BY segment),
+           en AS (SELECT segment, count(*) AS events FROM events JOIN segs USING (customer_id)
+                  WHERE event_ts {DASHBOARD_WINDOW.format(c='event_ts')} GROUP BY segment),
+           dashboard AS (
+             SELECT s.segment, s.customers, s.customers / sum(s.customers) OVER () AS customer_share,
+                    s.revenue, s.revenue / sum(s.revenue) OVER () AS revenue_share,
+                    CASE WHEN s.revenue <> 0 THEN (s.revenue - s.cost) / s.revenue END AS gross_margin,
+                    s.orders, s.order_revenue / nullif(s.orders, 0) AS average_order_value,
+                    s.orders / s.customers AS orders_per_customer, sv.nps, sv.mean_satisfaction,
+                    ct.response_rate, ct.conversion_rate,
+                    coalesce(en.events, 0) / s.customers AS events_per_customer
+             FROM sales s LEFT JOIN sv USING (segment) LEFT JOIN ct USING (segment)
+                  LEFT JOIN en USING (segment))
+           SELECT count(*), sum(customers), sum(revenue), sum(orders), sum(nps), sum(response_rate),
+                  sum(events_per_customer)
+           FROM dashboard""",
     },
 }
 
@@ -220,15 +286,20 @@ def run_python_model(folder, task, threads):
 
 
 def seglake_sql(task):
-    sql = TASKS[task]["seglake"]
-    if sql.startswith("@"):
-        text = open(os.path.join(ROOT, sql[1:])).read().replace("$as_of", f"DATE '{AS_OF}'")
-        return f"SELECT count(*), sum(rfm_code), count(DISTINCT segment) FROM ({text})"
-    return sql
+    """The task's SQL; a saved query (@file) gets its parameters as literals and is wrapped in
+    the task's `consume` query."""
+    spec = TASKS[task]
+    sql = spec["seglake"]
+    if not sql.startswith("@"):
+        return sql
+    text = open(os.path.join(ROOT, sql[1:])).read()
+    text = re.sub(r"\$(\w+)", lambda m: spec["params"][m.group(1)], text)
+    return spec["consume"].format(q=text)
 
 
 def run_seglake(binary, lake, task, threads, memory_limit=None):
-    cmd = [binary, "--table", f"transactions={lake}/transactions", "--target-partitions", str(threads),
+    tables = ["--lake", lake] if TASKS[task].get("lake") else ["--table", f"transactions={lake}/transactions"]
+    cmd = [binary, *tables, "--target-partitions", str(threads),
            "--format", "csv", "-q", "--timing", "-c", seglake_sql(task)]
     if memory_limit:
         cmd[1:1] = ["--memory-limit", memory_limit]
@@ -255,7 +326,7 @@ print(time.perf_counter() - start)
 
 
 def run_duckdb(lake, task, threads):
-    sql = TASKS[task]["duckdb"].format(t=f"{lake}/transactions/*.parquet")
+    sql = TASKS[task]["duckdb"].format(t=f"{lake}/transactions/*.parquet", lake=lake)
     proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", DUCK_RUNNER, str(threads)],
                           input=sql, capture_output=True, text=True)
     if proc.returncode != 0:

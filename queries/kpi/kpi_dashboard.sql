@@ -9,6 +9,9 @@
 -- param: campaign_contacts TABLE = campaign_contacts
 -- param: months INT = 12
 -- param: discount_rate DOUBLE = 0.01
+-- param: clv BOOLEAN = true
+-- param: k INT = 4
+-- param: seed INT = 0
 --
 -- Segments are rfm_segments' as of as_of ('no_purchase' for customers without a purchase);
 -- everything else is measured over [as_of - window_days, as_of): revenue and gross margin net
@@ -16,8 +19,11 @@
 -- customer, NPS and mean satisfaction of the survey answers, response and conversion rates of
 -- the campaign contacts sent, events per customer. CLV is the discounted expected value of the
 -- next `months` (BG/NBD and Gamma-Gamma fitted on weekly summaries of all purchases before
--- as_of, as cltv_by_customer does): total and mean per segment. A KPI without data in a
--- segment is NULL.
+-- as_of, as cltv_by_customer does): total and mean per segment; with clv = false the models
+-- are not fitted and both columns are NULL (the rest of the dashboard in a fraction of the
+-- time). kmeans_cluster is the k-means cluster (kmeans_segments' clusters: k and seed, log RFM
+-- features as of as_of) most of the segment's customers fall in, lowest number on a tie, and
+-- kmeans_cluster_share the share of them it holds. A KPI without data in a segment is NULL.
 WITH customer_rfm AS (
   SELECT customer_id, rfm(order_ts, amount, $as_of) AS v
   FROM transactions
@@ -31,11 +37,31 @@ WITH customer_rfm AS (
   SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
+), features AS (
+  SELECT customer_id,
+         make_array(ln(1 + v['recency_days']), ln(1 + v['frequency']),
+                    ln(1 + greatest(v['monetary'], 0))) AS f
+  FROM customer_rfm
+  WHERE v['frequency'] > 0
+), kmeans_model AS (
+  SELECT kmeans_fit(f, $k, named_struct('seed', $seed)) AS model FROM features
+), clustered AS (
+  SELECT g.segment, kmeans_assign(m.model, x.f) AS kmeans_cluster
+  FROM features x
+  JOIN segments g ON g.customer_id = x.customer_id
+  CROSS JOIN kmeans_model m
+), cluster_mix AS (
+  -- (`cluster` is a keyword inside OVER (...), hence the longer name.)
+  SELECT segment, kmeans_cluster,
+         CAST(count(*) AS DOUBLE) / sum(count(*)) OVER (PARTITION BY segment) AS share,
+         row_number() OVER (PARTITION BY segment ORDER BY count(*) DESC, kmeans_cluster) AS place
+  FROM clustered
+  GROUP BY segment, kmeans_cluster
 ), btyd AS (
   SELECT customer_id,
          btyd_summary(order_ts, amount, CAST($as_of AS DATE) - 1, 'week') AS b
   FROM transactions
-  WHERE amount >= 0 AND order_ts < $as_of
+  WHERE amount >= 0 AND order_ts < $as_of AND $clv
   GROUP BY customer_id
 ), btyd_customers AS (
   SELECT customer_id, b['frequency'] AS frequency, b['recency'] AS recency, b['T'] AS t,
@@ -107,10 +133,13 @@ SELECT s.segment,
        c.conversion_rate,
        CAST(coalesce(e.events, 0) AS DOUBLE) / s.customers AS events_per_customer,
        l.total_cltv,
-       l.mean_cltv
+       l.mean_cltv,
+       k.kmeans_cluster,
+       k.share AS kmeans_cluster_share
 FROM sales s
 LEFT JOIN survey v ON v.segment = s.segment
 LEFT JOIN contacts c ON c.segment = s.segment
 LEFT JOIN engagement e ON e.segment = s.segment
 LEFT JOIN clv l ON l.segment = s.segment
+LEFT JOIN cluster_mix k ON k.segment = s.segment AND k.place = 1
 ORDER BY s.revenue DESC, s.segment

@@ -6,7 +6,10 @@ tests/library_reference.rs generates the same lake and runs seglake's queries on
 parameters below).
 
 kpi_dashboard's CLV columns come from lifetimes 0.11.3 (per-customer CLV, summed per segment in
-DuckDB), so they agree to the fits' tolerance (1e-3) rather than to the last digit.
+DuckDB), so they agree to the fits' tolerance (1e-3) rather than to the last digit. Its k-means
+columns come from scikit-learn's KMeans(n_clusters=4, n_init=10, random_state=0) on the
+standardized log RFM features, clusters numbered by size (largest first): k-means has many local
+minima, so a few boundary customers may sit in a neighbouring cluster (shares agree to ~0.03).
 
 Writes library/<query>.csv next to this script, one file per saved query, rows in the query's
 order.
@@ -247,16 +250,20 @@ QUERIES = {
         en AS (SELECT segment, count(*) AS events FROM events JOIN segs USING (customer_id)
                WHERE event_ts {WINDOW} GROUP BY segment),
         cl AS (SELECT segment, sum(cltv) AS total_cltv, avg(cltv) AS mean_cltv
-               FROM lifetimes_clv JOIN segs USING (customer_id) GROUP BY segment)
+               FROM lifetimes_clv JOIN segs USING (customer_id) GROUP BY segment),
+        mix AS (SELECT segment, cluster, count(*) / sum(count(*)) OVER (PARTITION BY segment) AS share,
+                       row_number() OVER (PARTITION BY segment ORDER BY count(*) DESC, cluster) AS place
+                FROM sklearn_clusters JOIN segs USING (customer_id) GROUP BY segment, cluster),
+        km AS (SELECT segment, cluster, share FROM mix WHERE place = 1)
         SELECT s.segment, s.customers, s.customers / sum(s.customers) OVER () AS customer_share,
                s.revenue, s.revenue / sum(s.revenue) OVER () AS revenue_share,
                CASE WHEN s.revenue <> 0 THEN (s.revenue - s.cost) / s.revenue END AS gross_margin,
                s.orders, s.order_revenue / nullif(s.orders, 0) AS average_order_value,
                s.orders / s.customers AS orders_per_customer, sv.nps, sv.mean_satisfaction,
                ct.response_rate, ct.conversion_rate, coalesce(en.events, 0) / s.customers AS events_per_customer,
-               cl.total_cltv, cl.mean_cltv
+               cl.total_cltv, cl.mean_cltv, km.cluster AS kmeans_cluster, km.share AS kmeans_cluster_share
         FROM sales s LEFT JOIN sv USING (segment) LEFT JOIN ct USING (segment) LEFT JOIN en USING (segment)
-             LEFT JOIN cl USING (segment)
+             LEFT JOIN cl USING (segment) LEFT JOIN km USING (segment)
         ORDER BY s.revenue DESC, s.segment""",
     # Migrations from 2023-07-01 to 2024-01-01.
     "segment_migration": f"""
@@ -384,6 +391,30 @@ def lifetimes_clv(con):
     return clv.rename("cltv").reset_index().rename(columns={"index": "customer_id"})
 
 
+def sklearn_clusters(con):
+    """k-means clusters (k = 4) of the customers with a purchase before 2024-01-01: features
+    ln(1 + recency_days), ln(1 + frequency), ln(1 + max(monetary, 0)) (purchases for recency and
+    frequency, all rows for monetary), standardized; clusters numbered 1.. by size, largest
+    first."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    rfm = con.execute("""
+        SELECT customer_id,
+               DATE '2024-01-01' - CAST(max(order_ts) FILTER (amount >= 0) AS DATE) AS recency_days,
+               count(*) FILTER (amount >= 0) AS frequency, sum(amount) AS monetary
+        FROM transactions WHERE order_ts < DATE '2024-01-01' GROUP BY customer_id
+        HAVING count(*) FILTER (amount >= 0) > 0 ORDER BY customer_id""").df()
+    raw = np.column_stack([np.log1p(rfm["recency_days"].astype(float)),
+                           np.log1p(rfm["frequency"].astype(float)),
+                           np.log1p(rfm["monetary"].clip(lower=0).astype(float))])
+    labels = KMeans(n_clusters=4, n_init=10, random_state=0).fit(StandardScaler().fit_transform(raw)).labels_
+    sizes = np.bincount(labels)
+    number = {label: i + 1 for i, label in enumerate(sorted(range(len(sizes)), key=lambda l: -sizes[l]))}
+    return rfm[["customer_id"]].assign(cluster=[number[l] for l in labels])
+
+
 def main():
     lake = sys.argv[1]
     con = duckdb.connect()
@@ -391,6 +422,7 @@ def main():
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake}/{table}/*.parquet')")
     clv = lifetimes_clv(con)
     con.register("lifetimes_clv", clv)
+    con.register("sklearn_clusters", sklearn_clusters(con))
     out = os.path.join(HERE, "library")
     os.makedirs(out, exist_ok=True)
     for name, sql in QUERIES.items():
