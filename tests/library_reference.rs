@@ -217,14 +217,15 @@ async fn kpi_dashboard() {
 }
 
 #[tokio::test]
-async fn kpi_dashboard_without_clv() {
+async fn kpi_dashboard_without_models() {
     check_with(
         "kpi_dashboard",
-        &[("clv", "false")],
+        &[("models", "false")],
         &[
             ("total_cltv", Expect::Null),
             ("mean_cltv", Expect::Null),
-            ("kmeans_cluster_share", Expect::Within(0.03)),
+            ("kmeans_cluster", Expect::Null),
+            ("kmeans_cluster_share", Expect::Null),
         ],
     )
     .await;

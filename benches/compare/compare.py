@@ -91,11 +91,11 @@ TASKS = {
         "targets": ["peer"],
     },
     "kpi_dashboard": {
-        "what": "queries/kpi/kpi_dashboard.sql with clv = false (five tables) vs equivalent DuckDB SQL",
+        "what": "queries/kpi/kpi_dashboard.sql with models = false (no CLV or k-means fits; five tables) vs equivalent DuckDB SQL",
         "lake": True,
         "seglake": "@queries/kpi/kpi_dashboard.sql",
         "params": {"as_of": f"DATE '{AS_OF}'", "window_days": "365", "months": "12",
-                   "discount_rate": "0.01", "clv": "false"},
+                   "discount_rate": "0.01", "models": "false", "k": "4", "seed": "0"},
         "consume": "SELECT count(*), sum(customers), sum(revenue), sum(orders), sum(nps), "
                    "sum(response_rate), sum(events_per_customer) FROM ({q})",
         "duckdb": "".join(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{{lake}}/{name}/*.parquet');\n"

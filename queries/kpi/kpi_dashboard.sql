@@ -9,7 +9,7 @@
 -- param: campaign_contacts TABLE = campaign_contacts
 -- param: months INT = 12
 -- param: discount_rate DOUBLE = 0.01
--- param: clv BOOLEAN = true
+-- param: models BOOLEAN = true
 -- param: k INT = 4
 -- param: seed INT = 0
 --
@@ -19,11 +19,12 @@
 -- customer, NPS and mean satisfaction of the survey answers, response and conversion rates of
 -- the campaign contacts sent, events per customer. CLV is the discounted expected value of the
 -- next `months` (BG/NBD and Gamma-Gamma fitted on weekly summaries of all purchases before
--- as_of, as cltv_by_customer does): total and mean per segment; with clv = false the models
--- are not fitted and both columns are NULL (the rest of the dashboard in a fraction of the
--- time). kmeans_cluster is the k-means cluster (kmeans_segments' clusters: k and seed, log RFM
--- features as of as_of) most of the segment's customers fall in, lowest number on a tie, and
--- kmeans_cluster_share the share of them it holds. A KPI without data in a segment is NULL.
+-- as_of, as cltv_by_customer does): total and mean per segment. kmeans_cluster is the k-means
+-- cluster (kmeans_segments' clusters: k and seed, log RFM features as of as_of) most of the
+-- segment's customers fall in, lowest number on a tie, and kmeans_cluster_share the share of
+-- them it holds. With models = false neither CLV nor k-means models are fitted and their
+-- columns are NULL: the rest of the dashboard in a fraction of the time. A KPI without data in
+-- a segment is NULL.
 WITH customer_rfm AS (
   SELECT customer_id, rfm(order_ts, amount, $as_of) AS v
   FROM transactions
@@ -42,7 +43,7 @@ WITH customer_rfm AS (
          make_array(ln(1 + v['recency_days']), ln(1 + v['frequency']),
                     ln(1 + greatest(v['monetary'], 0))) AS f
   FROM customer_rfm
-  WHERE v['frequency'] > 0
+  WHERE v['frequency'] > 0 AND $models
 ), kmeans_model AS (
   SELECT kmeans_fit(f, $k, named_struct('seed', $seed)) AS model FROM features
 ), clustered AS (
@@ -61,7 +62,7 @@ WITH customer_rfm AS (
   SELECT customer_id,
          btyd_summary(order_ts, amount, CAST($as_of AS DATE) - 1, 'week') AS b
   FROM transactions
-  WHERE amount >= 0 AND order_ts < $as_of AND $clv
+  WHERE amount >= 0 AND order_ts < $as_of AND $models
   GROUP BY customer_id
 ), btyd_customers AS (
   SELECT customer_id, b['frequency'] AS frequency, b['recency'] AS recency, b['T'] AS t,
