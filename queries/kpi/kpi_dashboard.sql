@@ -16,15 +16,16 @@
 -- Segments are rfm_segments' as of as_of ('no_purchase' for customers without a purchase);
 -- everything else is measured over [as_of - window_days, as_of): revenue and gross margin net
 -- of refunds, orders (purchases), average order value (order revenue / orders), orders per
--- customer, NPS and mean satisfaction of the survey answers, response and conversion rates of
--- the campaign contacts sent, events per customer. CLV is the discounted expected value of the
--- next `months` (BG/NBD and Gamma-Gamma fitted on weekly summaries of all purchases before
--- as_of, as cltv_by_customer does): total and mean per segment. kmeans_cluster is the k-means
--- cluster (kmeans_segments' clusters: k and seed, log RFM features as of as_of) most of the
--- segment's customers fall in, lowest number on a tie, and kmeans_cluster_share the share of
--- them it holds. With models = false neither CLV nor k-means models are fitted and their
--- columns are NULL: the rest of the dashboard in a fraction of the time. A KPI without data in
--- a segment is NULL.
+-- customer, NPS (answers scored 0..10; others are not counted here, while nps() and
+-- nps_by_segment reject them) and mean satisfaction of the survey answers, response and
+-- conversion rates of the campaign contacts sent, events per customer. CLV is the discounted
+-- expected value of the next `months` (BG/NBD and Gamma-Gamma fitted on weekly summaries of
+-- all purchases before as_of, as cltv_by_customer does): total and mean per segment.
+-- kmeans_cluster is the k-means cluster (kmeans_segments' clusters: k and seed, log RFM
+-- features as of as_of) most of the segment's customers fall in, lowest number on a tie, and
+-- kmeans_cluster_share the share of them it holds. With models = false neither CLV nor k-means
+-- models are fitted and their columns are NULL: the rest of the dashboard in a fraction of the
+-- time. A KPI without data in a segment is NULL.
 WITH customer_rfm AS (
   SELECT customer_id, rfm(order_ts, amount, $as_of) AS v
   FROM transactions
@@ -72,18 +73,12 @@ WITH customer_rfm AS (
   SELECT bgnbd_fit(frequency, recency, t) AS bg,
          gammagamma_fit(frequency, monetary_value) AS gg
   FROM btyd_customers
-), clv AS (
-  SELECT g.segment,
-         sum(cltv(m.bg, m.gg, c.frequency, c.recency, c.t, c.monetary_value,
-                  named_struct('months', $months, 'discount_rate', $discount_rate,
-                               'period', 'week'))) AS total_cltv,
-         avg(cltv(m.bg, m.gg, c.frequency, c.recency, c.t, c.monetary_value,
-                  named_struct('months', $months, 'discount_rate', $discount_rate,
-                               'period', 'week'))) AS mean_cltv
-  FROM btyd_customers c
-  JOIN segments g USING (customer_id)
-  CROSS JOIN clv_models m
-  GROUP BY g.segment
+), customer_clv AS (
+  SELECT c.customer_id,
+         cltv(m.bg, m.gg, c.frequency, c.recency, c.t, c.monetary_value,
+              named_struct('months', $months, 'discount_rate', $discount_rate,
+                           'period', 'week')) AS cltv
+  FROM btyd_customers c CROSS JOIN clv_models m
 ), since AS (
   SELECT CAST(CAST($as_of AS DATE) - $window_days AS TIMESTAMP) AS ts
 ), money AS (
@@ -93,31 +88,56 @@ WITH customer_rfm AS (
   FROM transactions
   WHERE order_ts < $as_of AND order_ts >= (SELECT ts FROM since)
   GROUP BY customer_id
-), sales AS (
-  SELECT g.segment, count(*) AS customers,
-         coalesce(sum(m.revenue), 0) AS revenue,
-         coalesce(sum(m.revenue - m.cost), 0) AS gross_profit,
-         coalesce(sum(m.orders), 0) AS orders,
-         coalesce(sum(m.order_revenue), 0) AS order_revenue
-  FROM segments g LEFT JOIN money m USING (customer_id)
-  GROUP BY g.segment
-), survey AS (
-  SELECT g.segment, nps(v.nps) AS nps, avg(v.satisfaction) AS mean_satisfaction
-  FROM surveys v JOIN segments g USING (customer_id)
-  WHERE v.survey_ts < $as_of AND v.survey_ts >= (SELECT ts FROM since)
-  GROUP BY g.segment
-), contacts AS (
-  SELECT g.segment,
-         CAST(count(k.responded_ts) AS DOUBLE) / count(*) AS response_rate,
-         CAST(count(k.converted_ts) AS DOUBLE) / count(*) AS conversion_rate
-  FROM campaign_contacts k JOIN segments g USING (customer_id)
-  WHERE k.sent_ts < $as_of AND k.sent_ts >= (SELECT ts FROM since)
-  GROUP BY g.segment
-), engagement AS (
-  SELECT g.segment, count(*) AS events
-  FROM events e JOIN segments g USING (customer_id)
-  WHERE e.event_ts < $as_of AND e.event_ts >= (SELECT ts FROM since)
-  GROUP BY g.segment
+), answers AS (
+  SELECT customer_id,
+         count(*) FILTER (WHERE nps BETWEEN 0 AND 10) AS nps_answers,
+         count(*) FILTER (WHERE nps BETWEEN 9 AND 10) AS promoters,
+         count(*) FILTER (WHERE nps BETWEEN 0 AND 6) AS detractors,
+         sum(satisfaction) AS satisfaction_sum,
+         count(satisfaction) AS satisfaction_answers
+  FROM surveys
+  WHERE survey_ts < $as_of AND survey_ts >= (SELECT ts FROM since)
+  GROUP BY customer_id
+), contacted AS (
+  SELECT customer_id, count(*) AS sent, count(responded_ts) AS responded,
+         count(converted_ts) AS converted
+  FROM campaign_contacts
+  WHERE sent_ts < $as_of AND sent_ts >= (SELECT ts FROM since)
+  GROUP BY customer_id
+), engaged AS (
+  SELECT customer_id, count(*) AS events
+  FROM events
+  WHERE event_ts < $as_of AND event_ts >= (SELECT ts FROM since)
+  GROUP BY customer_id
+), per_customer AS (
+  -- Every fact table is summed per customer first and joined to the segments once: DataFusion
+  -- evaluates a CTE again wherever it is referenced, and the segments are the costly part.
+  SELECT g.segment, m.revenue, m.cost, m.orders, m.order_revenue,
+         a.nps_answers, a.promoters, a.detractors, a.satisfaction_sum, a.satisfaction_answers,
+         k.sent, k.responded, k.converted, e.events, l.cltv
+  FROM segments g
+  LEFT JOIN money m ON m.customer_id = g.customer_id
+  LEFT JOIN answers a ON a.customer_id = g.customer_id
+  LEFT JOIN contacted k ON k.customer_id = g.customer_id
+  LEFT JOIN engaged e ON e.customer_id = g.customer_id
+  LEFT JOIN customer_clv l ON l.customer_id = g.customer_id
+), by_segment AS (
+  SELECT segment,
+         count(*) AS customers,
+         coalesce(sum(revenue), 0) AS revenue,
+         coalesce(sum(revenue - cost), 0) AS gross_profit,
+         coalesce(sum(orders), 0) AS orders,
+         coalesce(sum(order_revenue), 0) AS order_revenue,
+         100.0 * (sum(promoters) - sum(detractors)) / nullif(sum(nps_answers), 0) AS nps,
+         CAST(sum(satisfaction_sum) AS DOUBLE) / nullif(sum(satisfaction_answers), 0)
+           AS mean_satisfaction,
+         CAST(sum(responded) AS DOUBLE) / nullif(sum(sent), 0) AS response_rate,
+         CAST(sum(converted) AS DOUBLE) / nullif(sum(sent), 0) AS conversion_rate,
+         coalesce(sum(events), 0) AS events,
+         sum(cltv) AS total_cltv,
+         avg(cltv) AS mean_cltv
+  FROM per_customer
+  GROUP BY segment
 )
 SELECT s.segment,
        s.customers,
@@ -128,19 +148,15 @@ SELECT s.segment,
        s.orders,
        s.order_revenue / nullif(s.orders, 0) AS average_order_value,
        CAST(s.orders AS DOUBLE) / s.customers AS orders_per_customer,
-       v.nps,
-       v.mean_satisfaction,
-       c.response_rate,
-       c.conversion_rate,
-       CAST(coalesce(e.events, 0) AS DOUBLE) / s.customers AS events_per_customer,
-       l.total_cltv,
-       l.mean_cltv,
+       s.nps,
+       s.mean_satisfaction,
+       s.response_rate,
+       s.conversion_rate,
+       CAST(s.events AS DOUBLE) / s.customers AS events_per_customer,
+       s.total_cltv,
+       s.mean_cltv,
        k.kmeans_cluster,
        k.share AS kmeans_cluster_share
-FROM sales s
-LEFT JOIN survey v ON v.segment = s.segment
-LEFT JOIN contacts c ON c.segment = s.segment
-LEFT JOIN engagement e ON e.segment = s.segment
-LEFT JOIN clv l ON l.segment = s.segment
+FROM by_segment s
 LEFT JOIN cluster_mix k ON k.segment = s.segment AND k.place = 1
 ORDER BY s.revenue DESC, s.segment
