@@ -24,36 +24,43 @@ WITH customer_rfm AS (
   SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
-), window_events AS (
-  SELECT e.customer_id, g.segment, CAST(e.event_ts AS DATE) AS day,
-         date_trunc('month', e.event_ts) AS month
-  FROM events e JOIN segments g USING (customer_id)
-  WHERE e.event_ts < $as_of
-    AND e.event_ts >= CAST(CAST($as_of AS DATE) - $window_days AS TIMESTAMP)
-), sizes AS (
-  SELECT segment, count(*) AS customers FROM segments GROUP BY segment
+), customer_days AS (
+  -- Summed per customer and day before the segments are joined: a CTE is evaluated again
+  -- wherever it is referenced, so the segments are joined as few times as possible (twice).
+  SELECT customer_id, CAST(event_ts AS DATE) AS day, count(*) AS events
+  FROM events
+  WHERE event_ts < $as_of
+    AND event_ts >= CAST(CAST($as_of AS DATE) - $window_days AS TIMESTAMP)
+  GROUP BY customer_id, CAST(event_ts AS DATE)
+), customer_activity AS (
+  SELECT customer_id, sum(events) AS events, count(*) AS active_days
+  FROM customer_days
+  GROUP BY customer_id
+), customer_months AS (
+  SELECT DISTINCT customer_id, date_trunc('month', day) AS month
+  FROM customer_days
 ), per_segment AS (
-  SELECT segment, count(*) AS events, count(DISTINCT customer_id) AS engaged_customers,
-         count(DISTINCT (customer_id, day)) AS active_days
-  FROM window_events GROUP BY segment
-), daily AS (
-  SELECT segment, sum(active) AS active_customer_days FROM (
-    SELECT segment, day, count(DISTINCT customer_id) AS active FROM window_events GROUP BY segment, day)
-  GROUP BY segment
+  -- A segment's active customer-days (summed over the window's days, customers active that
+  -- day) are its distinct (customer, day) pairs: the customers' active days summed.
+  SELECT g.segment, count(*) AS customers, count(a.customer_id) AS engaged_customers,
+         coalesce(sum(a.events), 0) AS events, coalesce(sum(a.active_days), 0) AS active_days
+  FROM segments g LEFT JOIN customer_activity a ON a.customer_id = g.customer_id
+  GROUP BY g.segment
 ), monthly AS (
   SELECT segment, avg(active) AS mean_monthly_active FROM (
-    SELECT segment, month, count(DISTINCT customer_id) AS active FROM window_events GROUP BY segment, month)
+    SELECT g.segment, m.month, count(*) AS active
+    FROM customer_months m JOIN segments g ON g.customer_id = m.customer_id
+    GROUP BY g.segment, m.month)
   GROUP BY segment
 )
 SELECT s.segment,
        s.customers,
-       coalesce(p.engaged_customers, 0) AS engaged_customers,
-       coalesce(p.events, 0) AS events,
-       CAST(coalesce(p.events, 0) AS DOUBLE) / s.customers AS events_per_customer,
-       CAST(coalesce(p.active_days, 0) AS DOUBLE) / s.customers AS active_days_per_customer,
-       d.active_customer_days / CAST($window_days AS DOUBLE) / m.mean_monthly_active AS stickiness
-FROM sizes s
-LEFT JOIN per_segment p ON p.segment = s.segment
-LEFT JOIN daily d ON d.segment = s.segment
+       s.engaged_customers,
+       s.events,
+       CAST(s.events AS DOUBLE) / s.customers AS events_per_customer,
+       CAST(s.active_days AS DOUBLE) / s.customers AS active_days_per_customer,
+       CAST(nullif(s.active_days, 0) AS DOUBLE) / CAST($window_days AS DOUBLE)
+         / m.mean_monthly_active AS stickiness
+FROM per_segment s
 LEFT JOIN monthly m ON m.segment = s.segment
 ORDER BY events_per_customer DESC, s.segment

@@ -30,15 +30,19 @@ WITH customer_rfm AS (
                                            benefit_sought DESC) AS n
         FROM surveys WHERE survey_ts < $as_of)
   WHERE n = 1
+), answers AS (
+  -- One row per (segment, dimension, value) from a single join: unnesting the three answers
+  -- rather than a UNION ALL of three joins, which would evaluate the segments three times.
+  SELECT g.segment,
+         unnest(make_array(
+           named_struct('dimension', 'lifestyle', 'value', l.lifestyle),
+           named_struct('dimension', 'values', 'value', l."values"),
+           named_struct('dimension', 'benefit_sought', 'value', l.benefit_sought))) AS answer
+  FROM latest l JOIN segments g ON g.customer_id = l.customer_id
 ), long AS (
-  SELECT g.segment, 'lifestyle' AS dimension, l.lifestyle AS value
-  FROM latest l JOIN segments g USING (customer_id) WHERE l.lifestyle IS NOT NULL
-  UNION ALL
-  SELECT g.segment, 'values', l."values"
-  FROM latest l JOIN segments g USING (customer_id) WHERE l."values" IS NOT NULL
-  UNION ALL
-  SELECT g.segment, 'benefit_sought', l.benefit_sought
-  FROM latest l JOIN segments g USING (customer_id) WHERE l.benefit_sought IS NOT NULL
+  SELECT segment, answer['dimension'] AS dimension, answer['value'] AS value
+  FROM answers
+  WHERE answer['value'] IS NOT NULL
 )
 SELECT segment, dimension, value,
        count(*) AS respondents,
