@@ -7,9 +7,11 @@ use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::util::display::FormatOptions;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::util::pretty::{
     pretty_format_batches_with_options, pretty_format_batches_with_schema,
 };
@@ -161,6 +163,40 @@ pub fn write_batches(
     writer.finish()
 }
 
+/// CSV and TSV have no nested values: lists, structs and maps are written as the text the
+/// table format shows (`[1, 2]`, `{r: 5, f: 4}`); NULL stays an empty field.
+fn nested_as_text(batch: &RecordBatch) -> Result<RecordBatch> {
+    let is_nested = |t: &DataType| t.is_nested();
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| is_nested(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let options = FormatOptions::default();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !is_nested(field.data_type()) {
+            fields.push(field.as_ref().clone());
+            columns.push(Arc::clone(column));
+            continue;
+        }
+        let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+        let text: StringArray = (0..column.len())
+            .map(|i| column.is_valid(i).then(|| formatter.value(i).to_string()))
+            .collect();
+        fields.push(Field::new(
+            field.name(),
+            DataType::Utf8,
+            field.is_nullable(),
+        ));
+        columns.push(Arc::new(text));
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
 enum Encoder<'a> {
     Table {
         schema: SchemaRef,
@@ -204,7 +240,7 @@ impl<'a> BatchWriter<'a> {
                     .with_delimiter(delimiter)
                     .build(out);
                 // The header is written with the first batch, so an empty result still has one.
-                writer.write(&RecordBatch::new_empty(schema))?;
+                writer.write(&nested_as_text(&RecordBatch::new_empty(schema))?)?;
                 Encoder::Csv(writer)
             }
             OutputFormat::Json => Encoder::Json(
@@ -246,7 +282,7 @@ impl<'a> BatchWriter<'a> {
                 self.summary.shown += take;
                 return Ok(());
             }
-            Encoder::Csv(writer) => writer.write(batch)?,
+            Encoder::Csv(writer) => writer.write(&nested_as_text(batch)?)?,
             Encoder::Json(writer) => writer.write(batch)?,
             Encoder::Ndjson(writer) => writer.write(batch)?,
             Encoder::Parquet(writer) => writer.write(batch)?,
@@ -330,6 +366,38 @@ mod tests {
         assert_eq!(
             render(OutputFormat::Csv, MaxRows::Unlimited, true).0,
             "id,segment\n"
+        );
+    }
+
+    #[test]
+    fn csv_writes_lists_and_structs_as_text() {
+        use datafusion::arrow::array::{Int64Builder, ListBuilder, StructArray};
+        let mut sizes = ListBuilder::new(Int64Builder::new());
+        sizes.values().append_value(120);
+        sizes.values().append_value(80);
+        sizes.append(true);
+        sizes.append(false);
+        let scores = StructArray::from(vec![(
+            Arc::new(Field::new("r", DataType::Int64, false)),
+            Arc::new(Int64Array::from(vec![5, 1])) as ArrayRef,
+        )]);
+        let batch = RecordBatch::try_from_iter(vec![
+            ("sizes", Arc::new(sizes.finish()) as ArrayRef),
+            ("s", Arc::new(scores) as ArrayRef),
+        ])
+        .unwrap();
+        let mut out = Vec::new();
+        write_batches(
+            batch.schema(),
+            std::slice::from_ref(&batch),
+            OutputFormat::Csv,
+            MaxRows::Unlimited,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "sizes,s\n\"[120, 80]\",{r: 5}\n,{r: 1}\n"
         );
     }
 
