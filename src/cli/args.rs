@@ -18,8 +18,12 @@ Examples:
   seglake gen --customers 100000 --out lake     a synthetic customer lake with known truth
   seglake demo                                  what seglake finds in a generated lake
 
+Paths may be s3://, gs://, az://, abfss:// or http(s):// URLs; credentials come from the
+cloud's standard variables (AWS_*, GOOGLE_*, AZURE_*) or, for S3, AWS_PROFILE.
+
 Exit codes: 0 success, 1 a statement, table or output failed, 2 bad usage.
-A seglake.toml in the current folder (or --config FILE) can declare the lake, tables and limits.";
+A seglake.toml in the current folder (or --config FILE) can declare the lake, tables, limits,
+and object store timeouts and per-bucket options ([storage], [storage.\"s3://bucket\"]).";
 
 /// Customer segmentation and marketing KPIs as plain SQL over Parquet lakes.
 ///
