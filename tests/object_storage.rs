@@ -1,5 +1,5 @@
-//! Lakes in object storage, against real servers started here on 127.0.0.1: SeaweedFS for S3
-//! and WsgiDAV for HTTP. Every result read from a server is compared with the same query over
+//! Lakes in object storage, against real servers started here on 127.0.0.1: SeaweedFS for S3,
+//! Azurite for Azure Blob Storage and WsgiDAV for HTTP. Every result read from a server is compared with the same query over
 //! the same files on local disk.
 //!
 //! The servers are installed by `tests/servers/install.sh` (run by `.ci/run`, and by these
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::Run;
 use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
-use servers::{HttpServer, S3Server, SECRET_KEY, SilentServer, SlowProxy};
+use servers::{AzureServer, HttpServer, S3Server, SECRET_KEY, SilentServer, SlowProxy};
 
 /// Variables that would let the developer's own cloud setup leak into a test.
 const CLOUD_VARIABLES: &[&str] = &[
@@ -31,6 +31,11 @@ const CLOUD_VARIABLES: &[&str] = &[
     "AWS_DEFAULT_PROFILE",
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_CONFIG_FILE",
+    "AZURE_STORAGE_USE_EMULATOR",
+    "AZURITE_BLOB_STORAGE_URL",
+    "AZURE_ALLOW_HTTP",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
     "SEGLAKE_CONFIG",
 ];
 
@@ -638,6 +643,84 @@ fn http_lake() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("is empty or does not exist"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// An Azure Blob Storage lake: written with COPY ... PARTITIONED BY, queried, and a saved
+/// query's result written back and read again.
+#[test]
+fn azure_lake() {
+    let Some(tools) = servers::tools() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    hive_lake(dir);
+    let server = AzureServer::start(&tools, "lake");
+    let env = server.env();
+    let local = dir.join("lake");
+    let local = local.to_str().unwrap();
+    for copy in [
+        "COPY (SELECT * FROM transactions) TO 'az://lake/shop/transactions/' \
+         STORED AS PARQUET PARTITIONED BY (year)",
+        "COPY (SELECT * FROM customers) TO 'az://lake/shop/customers/part-0.parquet'",
+    ] {
+        ok(seglake(dir, &["--lake", local, "-c", copy], &env));
+    }
+    let expected = ok(seglake(
+        dir,
+        &["--lake", local, "--format", "csv", "-c", BY_YEAR],
+        &[],
+    ));
+    let on_azure = ok(seglake(
+        dir,
+        &["--lake", "az://lake/shop", "--format", "csv", "-c", BY_YEAR],
+        &env,
+    ));
+    assert_eq!(on_azure, expected);
+
+    let expected = ok(seglake(
+        dir,
+        &["--lake", local, "--format", "csv", "run", "churn_rate"],
+        &[],
+    ));
+    ok(seglake(
+        dir,
+        &[
+            "--lake",
+            "az://lake/shop",
+            "--output",
+            "az://lake/results/churn.parquet",
+            "run",
+            "churn_rate",
+        ],
+        &env,
+    ));
+    let back = ok(seglake(
+        dir,
+        &[
+            "--table",
+            "r=az://lake/results/churn.parquet",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT * FROM r",
+        ],
+        &env,
+    ));
+    assert_eq!(back, expected);
+
+    let run = seglake(
+        dir,
+        &["--lake", "az://missing/shop", "-c", "SELECT 1"],
+        &env,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ContainerNotFound")
+            && run.stderr.contains("(the container does not exist)"),
         "{}",
         run.stderr
     );

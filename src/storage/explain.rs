@@ -75,6 +75,8 @@ fn hint(text: &str) -> Option<&'static str> {
     let has = |needle: &str| text.contains(needle);
     if has("NoSuchBucket") {
         Some("the bucket does not exist")
+    } else if has("ContainerNotFound") {
+        Some("the container does not exist")
     } else if has("InvalidAccessKeyId")
         || has("SignatureDoesNotMatch")
         || has("AccessDenied")

