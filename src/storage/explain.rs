@@ -83,10 +83,16 @@ fn hint(text: &str) -> Option<&'static str> {
         || has("403 Forbidden")
         || has("401 Unauthorized")
     {
-        Some(
+        Some(if has("GCS error") {
+            "check the credentials: GOOGLE_SERVICE_ACCOUNT or GOOGLE_APPLICATION_CREDENTIALS, \
+             or [storage.\"gs://bucket\"] in seglake.toml"
+        } else if has("MicrosoftAzure error") {
+            "check the credentials: AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY \
+             or a SAS, or [storage.\"az://container\"] in seglake.toml"
+        } else {
             "check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, \
-             or [storage.\"s3://bucket\"] in seglake.toml",
-        )
+             or [storage.\"s3://bucket\"] in seglake.toml"
+        })
     } else if has("onnection refused") {
         Some("nothing is listening at the store's address: check the endpoint and the server")
     } else if has("onnection closed")
@@ -144,9 +150,19 @@ mod tests {
     #[test]
     fn hints_for_credentials_and_dead_servers() {
         assert!(
-            hint("403 Forbidden: SignatureDoesNotMatch")
+            hint("Generic S3 error: 403 Forbidden: SignatureDoesNotMatch")
                 .unwrap()
-                .contains("credentials")
+                .contains("AWS_SECRET_ACCESS_KEY")
+        );
+        assert!(
+            hint("Generic GCS error: 401 Unauthorized")
+                .unwrap()
+                .contains("GOOGLE_APPLICATION_CREDENTIALS")
+        );
+        assert!(
+            hint("Generic MicrosoftAzure error: 403 Forbidden")
+                .unwrap()
+                .contains("AZURE_STORAGE_ACCOUNT_KEY")
         );
         assert!(
             hint("tcp connect error: Connection refused")
