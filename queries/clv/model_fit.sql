@@ -20,16 +20,27 @@ WITH summary AS (
   FROM summary
   WHERE s IS NOT NULL
 )
-SELECT bg['model'] AS model, bg['r'] AS p1, bg['alpha'] AS p2, bg['a'] AS p3, bg['b'] AS p4,
-       bg['log_likelihood'] AS log_likelihood, bg['rows_used'] AS customers_used,
-       bg['rows_skipped'] AS customers_skipped, bg['converged'] AS converged
-FROM fits
-UNION ALL
-SELECT pareto['model'], pareto['r'], pareto['alpha'], pareto['s'], pareto['beta'],
-       pareto['log_likelihood'], pareto['rows_used'], pareto['rows_skipped'], pareto['converged']
-FROM fits
-UNION ALL
-SELECT gg['model'], gg['p'], gg['q'], gg['v'], NULL,
-       gg['log_likelihood'], gg['rows_used'], gg['rows_skipped'], gg['converged']
-FROM fits
+-- One row per model by unnesting, not a UNION ALL over `fits`: DataFusion evaluates a CTE
+-- again at every reference, which would fit every model three times.
+SELECT m['model'] AS model, m['p1'] AS p1, m['p2'] AS p2, m['p3'] AS p3, m['p4'] AS p4,
+       m['log_likelihood'] AS log_likelihood, m['customers_used'] AS customers_used,
+       m['customers_skipped'] AS customers_skipped, m['converged'] AS converged
+FROM (
+  SELECT unnest(make_array(
+           named_struct('model', bg['model'], 'p1', bg['r'], 'p2', bg['alpha'], 'p3', bg['a'],
+                        'p4', bg['b'], 'log_likelihood', bg['log_likelihood'],
+                        'customers_used', bg['rows_used'], 'customers_skipped', bg['rows_skipped'],
+                        'converged', bg['converged']),
+           named_struct('model', pareto['model'], 'p1', pareto['r'], 'p2', pareto['alpha'],
+                        'p3', pareto['s'], 'p4', pareto['beta'],
+                        'log_likelihood', pareto['log_likelihood'],
+                        'customers_used', pareto['rows_used'],
+                        'customers_skipped', pareto['rows_skipped'],
+                        'converged', pareto['converged']),
+           named_struct('model', gg['model'], 'p1', gg['p'], 'p2', gg['q'], 'p3', gg['v'],
+                        'p4', CAST(NULL AS DOUBLE), 'log_likelihood', gg['log_likelihood'],
+                        'customers_used', gg['rows_used'], 'customers_skipped', gg['rows_skipped'],
+                        'converged', gg['converged']))) AS m
+  FROM fits
+)
 ORDER BY model

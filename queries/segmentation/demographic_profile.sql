@@ -31,9 +31,16 @@ WITH customer_rfm AS (
          c.gender, c.income_band
   FROM segments g JOIN customers c USING (customer_id)
 ), long AS (
-  SELECT segment, 'age_band' AS dimension, age_band AS value FROM described
-  UNION ALL SELECT segment, 'gender', gender FROM described
-  UNION ALL SELECT segment, 'income_band', income_band FROM described
+  -- Unnested rather than a UNION ALL over `described`, which would evaluate the segments three
+  -- times.
+  SELECT segment, answer['dimension'] AS dimension, answer['value'] AS value
+  FROM (
+    SELECT segment,
+           unnest(make_array(named_struct('dimension', 'age_band', 'value', age_band),
+                             named_struct('dimension', 'gender', 'value', gender),
+                             named_struct('dimension', 'income_band', 'value', income_band)))
+             AS answer
+    FROM described)
 )
 SELECT segment, dimension, value,
        count(*) AS customers,

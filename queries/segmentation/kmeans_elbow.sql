@@ -28,17 +28,24 @@ WITH customer_rfm AS (
   FROM features CROSS JOIN ks
   GROUP BY k
 ), evaluated AS (
-  SELECT m.k, kmeans_evaluate(m.model, x.f) AS e
+  -- The model's own fields travel with the evaluation (first_value: one model per k), so
+  -- `models` is read once; a join back to it would fit every k again.
+  SELECT m.k,
+         kmeans_evaluate(m.model, x.f) AS e,
+         first_value(m.model['inertia']) AS inertia,
+         first_value(m.model['sizes']) AS sizes,
+         first_value(m.model['rows_used']) AS customers,
+         first_value(m.model['converged']) AS converged
   FROM features x CROSS JOIN models m
   GROUP BY m.k
 )
 SELECT k,
-       model['inertia'] AS inertia,
+       inertia,
        e['davies_bouldin'] AS davies_bouldin,
        e['silhouette'] AS silhouette,
        e['silhouette_rows'] AS silhouette_rows,
-       model['sizes'] AS sizes,
-       model['rows_used'] AS customers,
-       model['converged'] AS converged
-FROM models JOIN evaluated USING (k)
+       sizes,
+       customers,
+       converged
+FROM evaluated
 ORDER BY k
