@@ -70,6 +70,16 @@ fn ok(run: Run) -> String {
     run.stdout
 }
 
+/// `sql` over the file or folder at `location` registered as table `r`, as CSV.
+fn read_as_r(dir: &Path, location: &str, sql: &str, env: &[(&str, String)]) -> String {
+    let table = format!("r={location}");
+    ok(seglake(
+        dir,
+        &["--table", &table, "--format", "csv", "-c", sql],
+        env,
+    ))
+}
+
 /// A generated lake (300 customers) whose transactions are Hive-partitioned by year, with
 /// customers beside them: `<dir>/lake/{transactions/year=YYYY/..., customers/...}`.
 fn hive_lake(dir: &Path) {
@@ -172,18 +182,12 @@ async fn s3_lakes_outputs_credentials_and_errors() {
         "{}",
         run.stderr
     );
-    let back = ok(seglake(
+    let back = read_as_r(
         dir,
-        &[
-            "--table",
-            "r=s3://lake/results/churn.parquet",
-            "--format",
-            "csv",
-            "-c",
-            "SELECT * FROM r",
-        ],
+        "s3://lake/results/churn.parquet",
+        "SELECT * FROM r",
         &env,
-    ));
+    );
     assert_eq!(back, expected);
 
     // Partitioned output: complete, marked with _SUCCESS, no staging objects left, and a
@@ -207,18 +211,7 @@ async fn s3_lakes_outputs_credentials_and_errors() {
         ],
         &[],
     ));
-    let expected = ok(seglake(
-        dir,
-        &[
-            "--table",
-            &format!("r={}/", local_out.display()),
-            "--format",
-            "csv",
-            "-c",
-            segments,
-        ],
-        &[],
-    ));
+    let expected = read_as_r(dir, &format!("{}/", local_out.display()), segments, &[]);
     for _ in 0..2 {
         ok(seglake(
             dir,
@@ -237,18 +230,7 @@ async fn s3_lakes_outputs_credentials_and_errors() {
             &env,
         ));
     }
-    let back = ok(seglake(
-        dir,
-        &[
-            "--table",
-            "r=s3://lake/results/rfm/",
-            "--format",
-            "csv",
-            "-c",
-            segments,
-        ],
-        &env,
-    ));
+    let back = read_as_r(dir, "s3://lake/results/rfm/", segments, &env);
     assert_eq!(back, expected);
     let objects: Vec<String> = store
         .list(None)
@@ -698,18 +680,12 @@ fn azure_lake() {
         ],
         &env,
     ));
-    let back = ok(seglake(
+    let back = read_as_r(
         dir,
-        &[
-            "--table",
-            "r=az://lake/results/churn.parquet",
-            "--format",
-            "csv",
-            "-c",
-            "SELECT * FROM r",
-        ],
+        "az://lake/results/churn.parquet",
+        "SELECT * FROM r",
         &env,
-    ));
+    );
     assert_eq!(back, expected);
 
     let run = seglake(
