@@ -70,6 +70,24 @@ fn ok(run: Run) -> String {
     run.stdout
 }
 
+/// `seglake --lake LAKE --log-json --output OUTPUT run churn_rate`, the saved query every
+/// store test writes back.
+fn churn_rate_to(dir: &Path, lake: &str, output: &str, env: &[(&str, String)]) -> Run {
+    seglake(
+        dir,
+        &[
+            "--lake",
+            lake,
+            "--log-json",
+            "--output",
+            output,
+            "run",
+            "churn_rate",
+        ],
+        env,
+    )
+}
+
 /// `sql` over the file or folder at `location` registered as table `r`, as CSV.
 fn read_as_r(dir: &Path, location: &str, sql: &str, env: &[(&str, String)]) -> String {
     let table = format!("r={location}");
@@ -162,17 +180,10 @@ async fn s3_lakes_outputs_credentials_and_errors() {
         &["--lake", local, "--format", "csv", "run", "churn_rate"],
         &[],
     ));
-    let run = seglake(
+    let run = churn_rate_to(
         dir,
-        &[
-            "--lake",
-            "s3://lake/shop",
-            "--log-json",
-            "--output",
-            "s3://lake/results/churn.parquet",
-            "run",
-            "churn_rate",
-        ],
+        "s3://lake/shop",
+        "s3://lake/results/churn.parquet",
         &env,
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -331,19 +342,7 @@ async fn s3_lakes_outputs_credentials_and_errors() {
     let mut wrong = env.clone();
     wrong.retain(|(k, _)| *k != "AWS_SECRET_ACCESS_KEY");
     wrong.push(("AWS_SECRET_ACCESS_KEY", wrong_secret.into()));
-    let run = seglake(
-        dir,
-        &[
-            "--lake",
-            "s3://lake/shop",
-            "--log-json",
-            "--output",
-            "s3://lake/results/x.parquet",
-            "run",
-            "churn_rate",
-        ],
-        &wrong,
-    );
+    let run = churn_rate_to(dir, "s3://lake/shop", "s3://lake/results/x.parquet", &wrong);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("SignatureDoesNotMatch"),
@@ -668,16 +667,10 @@ fn azure_lake() {
         &["--lake", local, "--format", "csv", "run", "churn_rate"],
         &[],
     ));
-    ok(seglake(
+    ok(churn_rate_to(
         dir,
-        &[
-            "--lake",
-            "az://lake/shop",
-            "--output",
-            "az://lake/results/churn.parquet",
-            "run",
-            "churn_rate",
-        ],
+        "az://lake/shop",
+        "az://lake/results/churn.parquet",
         &env,
     ));
     let back = read_as_r(
