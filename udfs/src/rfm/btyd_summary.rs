@@ -25,7 +25,7 @@ use super::periods::{Period, day_of_micros};
 use super::rfm_agg::days_list;
 use crate::common::args;
 use crate::common::day_sets::{DayArena, DaySlot};
-use crate::common::rows::{for_each_timed_amount, selected};
+use crate::common::rows::{TimedAmountSink, for_each_timed_amount, prefetch, selected};
 use crate::common::single_group::{GroupState, SingleGroup};
 
 const SYNTAX: &str = "btyd_summary(order_ts, amount, as_of [, period [, multiplier]])";
@@ -296,22 +296,6 @@ impl BtydGroups {
         }
     }
 
-    /// Adds one purchase; `false` when the amount is NaN.
-    #[inline]
-    fn add(&mut self, group: usize, ts: i64, amount: f64) -> bool {
-        if amount.is_nan() {
-            return false;
-        }
-        let start = self.period.start_day(day_of_micros(ts));
-        if start > self.end_start {
-            return true;
-        }
-        let slot = &mut self.slots[group];
-        slot.combine(start, amount, 0.0, start);
-        self.periods.insert(&mut slot.periods, group, start as i32);
-        true
-    }
-
     fn nan_error(&self) -> Result<()> {
         exec_err!(
             "{SYNTAX}: amount ({}) is NaN; every amount must be a number",
@@ -334,6 +318,29 @@ impl BtydGroups {
     }
 }
 
+impl TimedAmountSink for BtydGroups {
+    #[inline]
+    fn prefetch(&self, group: usize) {
+        prefetch(&self.slots, group);
+    }
+
+    /// Adds one purchase; `false` when the amount is NaN.
+    #[inline]
+    fn add(&mut self, group: usize, ts: i64, amount: f64) -> bool {
+        if amount.is_nan() {
+            return false;
+        }
+        let start = self.period.start_day(day_of_micros(ts));
+        if start > self.end_start {
+            return true;
+        }
+        let slot = &mut self.slots[group];
+        slot.combine(start, amount, 0.0, start);
+        self.periods.insert(&mut slot.periods, group, start as i32);
+        true
+    }
+}
+
 impl GroupState for BtydGroups {
     fn resize(&mut self, total_num_groups: usize) {
         if self.slots.len() < total_num_groups {
@@ -351,9 +358,7 @@ impl GroupsAccumulator for BtydGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
-        let ok = for_each_timed_amount(values, group_indices, opt_filter, |group, ts, amount| {
-            self.add(group, ts, amount)
-        });
+        let ok = for_each_timed_amount(values, group_indices, opt_filter, self);
         if ok { Ok(()) } else { self.nan_error() }
     }
 
@@ -422,7 +427,7 @@ impl GroupsAccumulator for BtydGroups {
                 slots.iter().map(|s| s.repeat_amount),
             )),
             Arc::new(days_list(
-                &periods,
+                periods,
                 &slots.iter().map(|s| s.periods).collect::<Vec<_>>(),
             )),
         ])
@@ -448,9 +453,9 @@ impl GroupsAccumulator for BtydGroups {
             }
             let slot = &mut self.slots[group];
             slot.combine(min.value(i), first.value(i), repeat.value(i), max.value(i));
-            for &period in &period_values[offsets[i] as usize..offsets[i + 1] as usize] {
-                self.periods.insert(&mut slot.periods, group, period);
-            }
+            let periods = &period_values[offsets[i] as usize..offsets[i + 1] as usize];
+            self.periods
+                .insert_sorted(&mut slot.periods, group, periods);
         }
         Ok(())
     }

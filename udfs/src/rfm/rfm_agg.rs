@@ -26,7 +26,7 @@ use datafusion_macros::user_doc;
 use super::periods::{MICROS_PER_DAY, day_of_micros};
 use crate::common::args;
 use crate::common::day_sets::{DayArena, DaySlot};
-use crate::common::rows::{for_each_timed_amount, selected};
+use crate::common::rows::{TimedAmountSink, for_each_timed_amount, prefetch, selected};
 use crate::common::single_group::{GroupState, SingleGroup};
 
 const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
@@ -257,7 +257,28 @@ impl RfmGroups {
         )
     }
 
-    /// Adds one row; `false` when the amount is NaN.
+    /// Takes the groups `emit_to` names, with the arena holding their days.
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<Slot>, DayArena) {
+        match emit_to {
+            EmitTo::All => (
+                std::mem::take(&mut self.slots),
+                std::mem::take(&mut self.days),
+            ),
+            EmitTo::First(n) => (
+                emit_to.take_needed(&mut self.slots),
+                self.days.split_first(n),
+            ),
+        }
+    }
+}
+
+impl TimedAmountSink for RfmGroups {
+    #[inline]
+    fn prefetch(&self, group: usize) {
+        prefetch(&self.slots, group);
+    }
+
+    /// `false` when the amount is NaN.
     #[inline]
     fn add(&mut self, group: usize, ts: i64, amount: f64) -> bool {
         if ts >= self.as_of {
@@ -276,20 +297,6 @@ impl RfmGroups {
                 .insert(&mut slot.days, group, ts.div_euclid(MICROS_PER_DAY) as i32);
         }
         true
-    }
-
-    /// Takes the groups `emit_to` names, with the arena holding their days.
-    fn take(&mut self, emit_to: EmitTo) -> (Vec<Slot>, DayArena) {
-        match emit_to {
-            EmitTo::All => (
-                std::mem::take(&mut self.slots),
-                std::mem::take(&mut self.days),
-            ),
-            EmitTo::First(n) => (
-                emit_to.take_needed(&mut self.slots),
-                self.days.split_first(n),
-            ),
-        }
     }
 }
 
@@ -310,9 +317,7 @@ impl GroupsAccumulator for RfmGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
-        let ok = for_each_timed_amount(values, group_indices, opt_filter, |group, ts, amount| {
-            self.add(group, ts, amount)
-        });
+        let ok = for_each_timed_amount(values, group_indices, opt_filter, self);
         if ok { Ok(()) } else { self.nan_error() }
     }
 
@@ -382,7 +387,7 @@ impl GroupsAccumulator for RfmGroups {
             Arc::new(first),
             Arc::new(last),
             Arc::new(days_list(
-                &days,
+                days,
                 &slots.iter().map(|s| s.days).collect::<Vec<_>>(),
             )),
         ])
@@ -410,9 +415,8 @@ impl GroupsAccumulator for RfmGroups {
                 slot.first = slot.first.min(first.value(i));
                 slot.last = slot.last.max(last.value(i));
             }
-            for &day in &day_values[offsets[i] as usize..offsets[i + 1] as usize] {
-                self.days.insert(&mut slot.days, group, day);
-            }
+            let days = &day_values[offsets[i] as usize..offsets[i + 1] as usize];
+            self.days.insert_sorted(&mut slot.days, group, days);
         }
         Ok(())
     }
@@ -470,7 +474,7 @@ impl GroupsAccumulator for RfmGroups {
 }
 
 /// A `List<Int32>` with each group's distinct days, sorted.
-pub(crate) fn days_list(arena: &DayArena, slots: &[DaySlot]) -> ListArray {
+pub(crate) fn days_list(arena: DayArena, slots: &[DaySlot]) -> ListArray {
     let gathered = arena.gather(slots);
     let lengths = gathered.offsets.windows(2).map(|w| w[1] - w[0]);
     ListArray::new(
