@@ -58,34 +58,41 @@ const BLOCK: usize = 1 << 16;
 /// (group, day) pairs in arrival order, in blocks.
 #[derive(Debug, Clone, Default)]
 struct Strays {
-    blocks: Vec<Vec<(u32, i32)>>,
+    /// Full blocks.
+    full: Vec<Vec<(u32, i32)>>,
+    /// The block being filled.
+    current: Vec<(u32, i32)>,
 }
 
 impl Strays {
     #[inline]
     fn push(&mut self, pair: (u32, i32)) {
-        match self.blocks.last_mut() {
-            Some(block) if block.len() < block.capacity() => block.push(pair),
-            last => {
-                // Small accumulators stay small: blocks double from 1,024 pairs up to BLOCK.
-                let capacity = last.map_or(1024, |b| (2 * b.capacity()).min(BLOCK));
-                let mut block = Vec::with_capacity(capacity);
-                block.push(pair);
-                self.blocks.push(block);
-            }
+        if self.current.len() == self.current.capacity() {
+            self.next_block();
+        }
+        self.current.push(pair);
+    }
+
+    #[cold]
+    fn next_block(&mut self) {
+        // Small accumulators stay small: blocks double from 1,024 pairs up to BLOCK.
+        let capacity = (2 * self.current.capacity()).clamp(1024, BLOCK);
+        let full = std::mem::replace(&mut self.current, Vec::with_capacity(capacity));
+        if !full.is_empty() {
+            self.full.push(full);
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
+        self.current.is_empty() && self.full.is_empty()
     }
 
     fn iter(&self) -> impl Iterator<Item = &(u32, i32)> {
-        self.blocks.iter().flatten()
+        self.full.iter().flatten().chain(&self.current)
     }
 
     fn capacity(&self) -> usize {
-        self.blocks.iter().map(Vec::capacity).sum()
+        self.full.iter().map(Vec::capacity).sum::<usize>() + self.current.capacity()
     }
 }
 
