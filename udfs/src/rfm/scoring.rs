@@ -21,6 +21,67 @@ pub fn quantile_scores(
     bins: u32,
     lower_is_better: bool,
 ) -> Vec<Option<u32>> {
+    counted_scores(values, bins, lower_is_better)
+        .unwrap_or_else(|| sorted_scores(values, bins, lower_is_better))
+}
+
+/// Whole numbers spanning at most this many values are scored by counting each value instead
+/// of sorting: recency in days and order counts always are.
+const MAX_COUNTED_SPAN: u64 = 1 << 20;
+
+/// [`quantile_scores`] of whole numbers with a small span, in linear time: the score of a value
+/// depends only on how many values are at most (or at least) as good, a running count over
+/// the values' span. `None` when the values are not such numbers.
+fn counted_scores(
+    values: &[Option<f64>],
+    bins: u32,
+    lower_is_better: bool,
+) -> Option<Vec<Option<u32>>> {
+    const EXACT: f64 = (1u64 << 53) as f64;
+    let (mut min, mut max, mut n) = (i64::MAX, i64::MIN, 0usize);
+    for &value in values.iter().flatten() {
+        if value.fract() != 0.0 || value.abs() > EXACT {
+            return None;
+        }
+        let value = value as i64;
+        min = min.min(value);
+        max = max.max(value);
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let span = max.abs_diff(min);
+    // The counts must stay small beside the values themselves.
+    if span >= MAX_COUNTED_SPAN || span as usize > 4 * n {
+        return None;
+    }
+    let slot = |value: f64| (value as i64 - min) as usize;
+    let mut counts = vec![0usize; span as usize + 1];
+    for &value in values.iter().flatten() {
+        counts[slot(value)] += 1;
+    }
+    // Turn each count into the score of its value, walking from the worst value to the best.
+    let mut at_most = 0;
+    let mut to_score = |count: &mut usize| {
+        at_most += *count;
+        *count = score_for_rank(at_most, n, bins) as usize;
+    };
+    if lower_is_better {
+        counts.iter_mut().rev().for_each(&mut to_score);
+    } else {
+        counts.iter_mut().for_each(&mut to_score);
+    }
+    Some(
+        values
+            .iter()
+            .map(|value| value.map(|value| counts[slot(value)] as u32))
+            .collect(),
+    )
+}
+
+/// [`quantile_scores`] by sorting: any finite or infinite values.
+fn sorted_scores(values: &[Option<f64>], bins: u32, lower_is_better: bool) -> Vec<Option<u32>> {
     let mut order: Vec<(f64, usize)> = values
         .iter()
         .enumerate()
@@ -108,6 +169,40 @@ pub fn score_with_cuts(value: f64, cuts: &[f64], lower_is_better: bool) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counting_and_sorting_give_the_same_scores() {
+        let mut x: u64 = 99;
+        let mut next = |modulo: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % modulo
+        };
+        for (len, span) in [(1, 1), (7, 3), (500, 40), (2000, 5000), (3000, 2)] {
+            let values: Vec<Option<f64>> = (0..len)
+                .map(|_| (next(10) > 0).then(|| next(span) as f64 - (span / 2) as f64))
+                .collect();
+            for bins in [2, 5, 7] {
+                for lower in [false, true] {
+                    let counted = counted_scores(&values, bins, lower).expect("whole numbers");
+                    assert_eq!(counted, sorted_scores(&values, bins, lower), "{len} {span}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fractions_and_wide_spans_are_sorted() {
+        assert!(counted_scores(&[Some(1.5), Some(2.0)], 5, false).is_none());
+        assert!(counted_scores(&[Some(0.0), Some(1e9)], 5, false).is_none());
+        assert!(counted_scores(&[Some(f64::INFINITY)], 5, false).is_none());
+        assert!(counted_scores(&[None], 5, false).is_none());
+        assert_eq!(
+            quantile_scores(&[Some(-0.0), Some(0.0), Some(3.0)], 3, false),
+            vec![Some(2), Some(2), Some(3)]
+        );
+    }
 
     fn scores(values: &[f64], bins: u32, lower: bool) -> Vec<u32> {
         let values: Vec<Option<f64>> = values.iter().copied().map(Some).collect();
