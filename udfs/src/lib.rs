@@ -58,7 +58,8 @@ pub fn all_functions() -> Vec<SeglakeFunction> {
     functions
 }
 
-/// Registers all of seglake's functions in `ctx`.
+/// Registers all of seglake's functions in `ctx`, and the optimizer rule that spares `rfm` its
+/// distinct-day sets when a query never reads `purchase_days`.
 ///
 /// # Errors
 /// Never today; the `Result` leaves room for functions whose registration can fail.
@@ -70,5 +71,6 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
             SeglakeFunction::Window(f) => ctx.register_udwf(f.as_ref().clone()),
         }
     }
+    ctx.add_optimizer_rule(Arc::new(rfm::SkipUnreadPurchaseDays));
     Ok(())
 }

@@ -11,6 +11,7 @@ mod score_by_cuts;
 pub mod scoring;
 pub mod segments;
 pub mod tiers;
+mod unread_days;
 mod value_tier;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use rfm_cuts::RfmCuts;
 pub use rfm_score::RfmScore;
 pub use rfm_segment::RfmSegment;
 pub use score_by_cuts::ScoreByCuts;
+pub use unread_days::SkipUnreadPurchaseDays;
 pub use value_tier::ValueTier;
 
 /// The functions of this family.

@@ -43,7 +43,8 @@ const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
     after `as_of` are ignored, and so are rows whose `order_ts` or `amount` is NULL; a group \
     with no purchase left has frequency 0 and NULL dates, recency and average. A NaN amount is \
     an error. Dates of time-zone-aware timestamps are taken after converting them to \
-    timestamps without a time zone.",
+    timestamps without a time zone. Distinct purchase days cost about a third of the time; \
+    they are only counted when the query reads `purchase_days` (or the whole struct).",
     syntax_example = "rfm(order_ts, amount [, as_of])",
     sql_example = r#"```sql
 > SELECT customer_id, r['recency_days'] AS recency, r['frequency'] AS frequency,
@@ -79,6 +80,9 @@ Read fields with `r['recency_days']`."#,
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Rfm {
     signature: Signature,
+    /// False in the variant [`SkipUnreadPurchaseDays`](super::SkipUnreadPurchaseDays) plans
+    /// where no one reads `purchase_days`: it keeps no day sets and reports 0.
+    purchase_days: bool,
 }
 
 impl Default for Rfm {
@@ -95,7 +99,22 @@ impl Rfm {
                 volatility: Volatility::Immutable,
                 parameter_names: Some(vec!["order_ts".into(), "amount".into(), "as_of".into()]),
             },
+            purchase_days: true,
         }
+    }
+
+    /// The same function without distinct purchase days (`purchase_days` is 0), for plans
+    /// that never read them; not registered under a name of its own.
+    pub fn without_purchase_days() -> Self {
+        Self {
+            purchase_days: false,
+            ..Self::new()
+        }
+    }
+
+    /// Whether `purchase_days` is counted.
+    pub fn counts_purchase_days(&self) -> bool {
+        self.purchase_days
     }
 }
 
@@ -143,7 +162,10 @@ impl AggregateUDFImpl for Rfm {
     }
 
     fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::new(SingleGroup::new(RfmGroups::try_new(&acc_args)?)))
+        Ok(Box::new(SingleGroup::new(RfmGroups::try_new(
+            &acc_args,
+            self.purchase_days,
+        )?)))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -169,7 +191,7 @@ impl AggregateUDFImpl for Rfm {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(RfmGroups::try_new(&args)?))
+        Ok(Box::new(RfmGroups::try_new(&args, self.purchase_days)?))
     }
 
     fn simplify(&self) -> Option<AggregateFunctionSimplification> {
@@ -218,13 +240,15 @@ struct RfmGroups {
     as_of_day: i64,
     /// The amount argument's name, for the NaN error.
     amount_name: String,
+    /// Whether distinct purchase days are counted (see [`Rfm::without_purchase_days`]).
+    count_days: bool,
     slots: Vec<Slot>,
     /// The distinct purchase days of every group.
     days: DayArena,
 }
 
 impl RfmGroups {
-    fn try_new(acc_args: &AccumulatorArgs) -> Result<Self> {
+    fn try_new(acc_args: &AccumulatorArgs, count_days: bool) -> Result<Self> {
         let as_of = match args::constant_arg(SYNTAX, acc_args, 2, "as_of")? {
             Some(value) => match args::micros(SYNTAX, "as_of", &value)? {
                 Some(micros) => micros,
@@ -237,14 +261,15 @@ impl RfmGroups {
             .expr_fields
             .get(1)
             .map_or_else(|| "amount".to_string(), |f| f.name().clone());
-        Ok(Self::with_as_of(as_of, amount_name))
+        Ok(Self::with_as_of(as_of, amount_name, count_days))
     }
 
-    fn with_as_of(as_of: i64, amount_name: String) -> Self {
+    fn with_as_of(as_of: i64, amount_name: String, count_days: bool) -> Self {
         Self {
             as_of,
             as_of_day: day_of_micros(as_of),
             amount_name,
+            count_days,
             slots: vec![],
             days: DayArena::default(),
         }
@@ -293,8 +318,10 @@ impl TimedAmountSink for RfmGroups {
             slot.purchases += 1;
             slot.first = slot.first.min(ts);
             slot.last = slot.last.max(ts);
-            self.days
-                .insert(&mut slot.days, group, ts.div_euclid(MICROS_PER_DAY) as i32);
+            if self.count_days {
+                self.days
+                    .insert(&mut slot.days, group, ts.div_euclid(MICROS_PER_DAY) as i32);
+            }
         }
         true
     }
@@ -415,8 +442,10 @@ impl GroupsAccumulator for RfmGroups {
                 slot.first = slot.first.min(first.value(i));
                 slot.last = slot.last.max(last.value(i));
             }
-            let days = &day_values[offsets[i] as usize..offsets[i + 1] as usize];
-            self.days.insert_sorted(&mut slot.days, group, days);
+            if self.count_days {
+                let days = &day_values[offsets[i] as usize..offsets[i + 1] as usize];
+                self.days.insert_sorted(&mut slot.days, group, days);
+            }
         }
         Ok(())
     }
@@ -447,8 +476,9 @@ impl GroupsAccumulator for RfmGroups {
             purchases.push(i64::from(purchase));
             monetary.push(a);
             when.push(purchase.then(|| ts.value(i)));
-            day_lengths.push(usize::from(purchase));
-            if purchase {
+            let with_day = purchase && self.count_days;
+            day_lengths.push(usize::from(with_day));
+            if with_day {
                 day_values.push(day_of_micros(ts.value(i)) as i32);
             }
         }
@@ -498,7 +528,7 @@ mod tests {
     use super::*;
 
     fn groups() -> RfmGroups {
-        RfmGroups::with_as_of(TEST_AS_OF, "amount".into())
+        RfmGroups::with_as_of(TEST_AS_OF, "amount".into(), true)
     }
 
     fn day(d: i64, hour: i64) -> i64 {
