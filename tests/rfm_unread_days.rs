@@ -4,10 +4,10 @@
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{Expr, LogicalPlan};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionConfig, SessionContext};
 use seglake::SeglakeBuilder;
+use seglake_udfs::register_functions;
 use seglake_udfs::rfm::Rfm;
-use seglake_udfs::{SeglakeFunction, all_functions};
 
 /// 2,000 purchases and refunds of 37 customers over a year, interleaved in time, some on the
 /// same day.
@@ -37,27 +37,17 @@ async fn session() -> SessionContext {
         .build()
         .await
         .expect("a session");
-    ctx.sql(TRANSACTIONS)
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    ctx
+    with_transactions(ctx).await
 }
 
 /// A session with seglake's functions but without the rule.
 async fn session_without_rule() -> SessionContext {
-    let ctx = SessionContext::new_with_config(
-        datafusion::prelude::SessionConfig::new().with_target_partitions(2),
-    );
-    for function in all_functions() {
-        match function {
-            SeglakeFunction::Scalar(f) => ctx.register_udf(f.as_ref().clone()),
-            SeglakeFunction::Aggregate(f) => ctx.register_udaf(f.as_ref().clone()),
-            SeglakeFunction::Window(f) => ctx.register_udwf(f.as_ref().clone()),
-        }
-    }
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    register_functions(&ctx).unwrap();
+    with_transactions(ctx).await
+}
+
+async fn with_transactions(ctx: SessionContext) -> SessionContext {
     ctx.sql(TRANSACTIONS)
         .await
         .unwrap()

@@ -64,6 +64,16 @@ pub fn all_functions() -> Vec<SeglakeFunction> {
 /// # Errors
 /// Never today; the `Result` leaves room for functions whose registration can fail.
 pub fn register_all(ctx: &SessionContext) -> Result<()> {
+    register_functions(ctx)?;
+    ctx.add_optimizer_rule(Arc::new(rfm::SkipUnreadPurchaseDays));
+    Ok(())
+}
+
+/// Registers seglake's functions in `ctx`, without the optimizer rule [`register_all`] adds.
+///
+/// # Errors
+/// Never today; the `Result` leaves room for functions whose registration can fail.
+pub fn register_functions(ctx: &SessionContext) -> Result<()> {
     for function in all_functions() {
         match function {
             SeglakeFunction::Scalar(f) => ctx.register_udf(f.as_ref().clone()),
@@ -71,6 +81,5 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
             SeglakeFunction::Window(f) => ctx.register_udwf(f.as_ref().clone()),
         }
     }
-    ctx.add_optimizer_rule(Arc::new(rfm::SkipUnreadPurchaseDays));
     Ok(())
 }
