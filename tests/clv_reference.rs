@@ -2,19 +2,18 @@
 //! a few extreme customers). Fixtures and the script that made them: `tests/reference/`
 //! (`make_clv_reference.py`).
 
+mod common;
+
+use common::two_partition_session;
+
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::prelude::{CsvReadOptions, SessionContext};
-use seglake::SeglakeBuilder;
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference");
 
 async fn session() -> SessionContext {
-    let ctx = SeglakeBuilder::new()
-        .target_partitions(2)
-        .build()
-        .await
-        .expect("a session");
+    let ctx = two_partition_session().await;
     for (name, file) in [
         ("summary_raw", "cdnow_summary_weeks.csv"),
         ("fits_ref", "clv_fits_cdnow.csv"),

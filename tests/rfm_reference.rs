@@ -3,18 +3,17 @@
 //! lifetimes 0.11.3 for `btyd_summary`, DuckDB SQL with the documented rules for `rfm`,
 //! `rfm_score` and `value_tier`.
 
-use datafusion::arrow::util::pretty::pretty_format_batches;
+mod common;
+
+use common::{query_text, two_partition_session};
+
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 use seglake::SeglakeBuilder;
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference");
 
 async fn session() -> SessionContext {
-    let ctx = SeglakeBuilder::new()
-        .target_partitions(2)
-        .build()
-        .await
-        .expect("a session");
+    let ctx = two_partition_session().await;
     for (name, file) in [
         ("cdnow", "cdnow_sample_transactions.csv"),
         ("btyd_ref", "btyd_summary_cdnow.csv"),
@@ -39,11 +38,6 @@ async fn counts(ctx: &SessionContext, sql: &str) -> Vec<i64> {
             .value(0)
         })
         .collect()
-}
-
-async fn show(ctx: &SessionContext, sql: &str) -> String {
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    pretty_format_batches(&batches).unwrap().to_string()
 }
 
 #[tokio::test]
@@ -88,7 +82,7 @@ async fn btyd_summary_equals_lifetimes_on_cdnow() {
                 bad,
                 0,
                 "{period} {end}: rows that differ from lifetimes:\n{}",
-                show(&ctx, &format!("{mismatches} LIMIT 5")).await
+                query_text(&ctx, &format!("{mismatches} LIMIT 5")).await
             );
         }
     }
@@ -130,7 +124,7 @@ async fn rfm_scores_and_tiers_equal_duckdb_on_cdnow() {
         bad,
         0,
         "rows that differ from DuckDB:\n{}",
-        show(&ctx, &format!("{mismatches} LIMIT 5")).await
+        query_text(&ctx, &format!("{mismatches} LIMIT 5")).await
     );
 }
 

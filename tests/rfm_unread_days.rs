@@ -1,11 +1,13 @@
 //! `rfm` drops its distinct-day sets only when no part of a query reads `purchase_days` (the
 //! optimizer rule `skip_unread_purchase_days`), and answers the same either way.
 
-use datafusion::arrow::util::pretty::pretty_format_batches;
+mod common;
+
+use common::{query_text, two_partition_session};
+
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use seglake::SeglakeBuilder;
 use seglake_udfs::register_functions;
 use seglake_udfs::rfm::Rfm;
 
@@ -32,11 +34,7 @@ const SEGMENTS: &str = "WITH customer_rfm AS (
     FROM scored ORDER BY customer_id";
 
 async fn session() -> SessionContext {
-    let ctx = SeglakeBuilder::new()
-        .target_partitions(2)
-        .build()
-        .await
-        .expect("a session");
+    let ctx = two_partition_session().await;
     with_transactions(ctx).await
 }
 
@@ -78,11 +76,6 @@ async fn counts_days(ctx: &SessionContext, sql: &str) -> Vec<bool> {
     })
     .unwrap();
     found
-}
-
-async fn text(ctx: &SessionContext, sql: &str) -> String {
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    pretty_format_batches(&batches).unwrap().to_string()
 }
 
 #[tokio::test]
@@ -155,14 +148,17 @@ async fn answers_are_the_same_with_and_without_the_rule() {
     let without = session_without_rule().await;
     assert_eq!(counts_days(&without, SEGMENTS).await, [true]);
     assert_eq!(
-        text(&with_rule, SEGMENTS).await,
-        text(&without, SEGMENTS).await
+        query_text(&with_rule, SEGMENTS).await,
+        query_text(&without, SEGMENTS).await
     );
     let days = "SELECT customer_id, rfm(order_ts, amount, DATE '2025-01-01')['purchase_days'] AS d
                 FROM t GROUP BY customer_id ORDER BY customer_id";
-    assert_eq!(text(&with_rule, days).await, text(&without, days).await);
+    assert_eq!(
+        query_text(&with_rule, days).await,
+        query_text(&without, days).await
+    );
     // Every customer bought on more than one day: the days were counted, not zeroed.
     let fewest = "SELECT min(d) FROM (SELECT rfm(order_ts, amount, DATE '2025-01-01')
                     ['purchase_days'] AS d FROM t GROUP BY customer_id)";
-    assert!(!text(&with_rule, fewest).await.contains("| 0 "));
+    assert!(!query_text(&with_rule, fewest).await.contains("| 0 "));
 }

@@ -80,3 +80,21 @@ pub async fn parquet_lake() -> TempDir {
     }
     dir
 }
+
+/// A seglake session with two partitions, so plans aggregate in two phases as on a real
+/// machine, whatever cores the test machine has.
+pub async fn two_partition_session() -> SessionContext {
+    seglake::SeglakeBuilder::new()
+        .target_partitions(2)
+        .build()
+        .await
+        .expect("a session")
+}
+
+/// The result of `sql` as an aligned text table.
+pub async fn query_text(ctx: &SessionContext, sql: &str) -> String {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string()
+}
