@@ -13,6 +13,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::lake::{self, TableSpec};
+use crate::library::Library;
 use crate::storage::{LakeStoreRegistry, StorageOptions};
 
 /// Builds a ready [`SessionContext`]: seglake's functions registered, lake tables registered,
@@ -41,6 +42,7 @@ pub struct SeglakeBuilder {
     scalar_udfs: Vec<ScalarUDF>,
     aggregate_udfs: Vec<AggregateUDF>,
     window_udfs: Vec<WindowUDF>,
+    library: Option<Library>,
 }
 
 impl SeglakeBuilder {
@@ -101,6 +103,13 @@ impl SeglakeBuilder {
     /// Adds a window function of the caller's beside seglake's.
     pub fn udwf(mut self, udwf: WindowUDF) -> Self {
         self.window_udfs.push(udwf);
+        self
+    }
+
+    /// The saved queries the session offers as views in the schema `library` and as table
+    /// functions; the built-in ones by default.
+    pub fn library(mut self, library: Library) -> Self {
+        self.library = Some(library);
         self
     }
 
@@ -172,6 +181,11 @@ impl SeglakeBuilder {
             ctx.deregister_table(spec.name.as_str())?;
             lake::register_table(&ctx, spec).await?;
         }
+        let library = match self.library {
+            Some(library) => library,
+            None => Library::load(&[]).map_err(|e| DataFusionError::Plan(e.to_string()))?,
+        };
+        crate::library::register_library(&ctx, &library)?;
         Ok(ctx)
     }
 }

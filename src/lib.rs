@@ -14,10 +14,11 @@ pub mod format;
 pub mod functions;
 pub mod generate;
 pub mod lake;
+pub mod library;
 pub mod output;
 pub mod output_folder;
-pub mod queries;
 pub mod repl;
+pub mod serve;
 pub mod storage;
 
 pub use engine::SeglakeBuilder;

@@ -301,7 +301,7 @@ async fn a_model_survives_a_parquet_round_trip() {
 /// A session with the CDNOW transactions as `cdnow_tx` and the result of the saved query
 /// `name` (run as `seglake run` binds it, as of 1997-09-30 by week) as table `result`.
 async fn saved_query(name: &str, extra: &[(&str, &str)]) -> SessionContext {
-    use seglake::queries::{Library, bind};
+    use seglake::library::{Library, bind};
     let ctx = session().await;
     ctx.register_csv(
         "cdnow_raw",
@@ -403,8 +403,8 @@ async fn saved_query_cltv_by_segment_sums_lifetimes_clv_per_segment() {
     .unwrap();
     // Segments from the rfm_segments query (tested against DuckDB's scores elsewhere) with
     // lifetimes' CLV of each customer summed per segment.
-    let library = seglake::queries::Library::load(&[]).unwrap();
-    let segments = seglake::queries::bind(
+    let library = seglake::library::Library::load(&[]).unwrap();
+    let segments = seglake::library::bind(
         &ctx,
         library.get("rfm_segments").unwrap(),
         &[

@@ -318,7 +318,7 @@ async fn a_model_stored_as_parquet_assigns_as_before() {
 
 /// Runs a built-in saved query on the CDNOW transactions as of 1997-10-01.
 async fn saved_query(ctx: &SessionContext, name: &str, extra: &[(&str, &str)]) {
-    use seglake::queries::{Library, bind};
+    use seglake::library::{Library, bind};
     let library = Library::load(&[]).expect("the library");
     let given: Vec<(String, String)> = [("as_of", "1997-10-01"), ("transactions", "cdnow_tx")]
         .iter()

@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 use seglake::SeglakeBuilder;
 use seglake::generate::{GenOptions, generate};
-use seglake::queries::{Library, bind};
+use seglake::library::{Library, bind};
 use tempfile::TempDir;
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/library");

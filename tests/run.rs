@@ -99,7 +99,7 @@ async fn bad_parameters_are_usage_errors_listing_the_parameters() {
     }
     let run = seglake_in(dir.path(), &["run", "nope"], "");
     assert_eq!(run.code, 2);
-    let known: Vec<String> = seglake::queries::Library::load(&[])
+    let known: Vec<String> = seglake::library::Library::load(&[])
         .unwrap()
         .queries()
         .map(|q| q.name.clone())

@@ -3,7 +3,7 @@
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use seglake::SeglakeBuilder;
-use seglake::queries::{Library, bind};
+use seglake::library::{Library, bind};
 
 const LAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
 

@@ -177,6 +177,9 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
     },
+    /// Serve the lake to BI tools and Postgres clients (psql, psycopg, JDBC) over the
+    /// PostgreSQL wire protocol, database `seglake`
+    Serve(ServeArgs),
     /// Show what seglake finds in a generated 20,000-customer lake (generated once, then cached)
     Demo {
         /// Number of customers of the demo lake
@@ -188,6 +191,88 @@ pub enum Command {
         /// Generate the demo lake again even if it is cached
         #[arg(long)]
         regenerate: bool,
+    },
+}
+
+const SERVE_AFTER_HELP: &str = "\
+Clients connect to the database `seglake`, e.g. psql \"host=127.0.0.1 port=5432 dbname=seglake user=analyst\".
+Saved queries are views in the schema `library` (SELECT * FROM library.rfm_segment_summary)
+and table functions (SELECT * FROM rfm_segments('2024-07-01')); struct and list columns
+arrive as JSON text. Read-only unless --allow-writes: DDL, DML, COPY and CREATE EXTERNAL
+TABLE are refused. Passwords are never given on the command line: --user takes it from
+$SEGLAKE_PASSWORD, and `seglake serve add-user NAME --users FILE` stores a SCRAM verifier.";
+
+/// `seglake serve`'s options.
+#[derive(Debug, Args)]
+#[command(after_help = SERVE_AFTER_HELP)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub action: Option<ServeAction>,
+
+    /// Address to listen on; another than 127.0.0.1/::1 requires --user or --users
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:5432")]
+    pub bind: std::net::SocketAddr,
+
+    /// Require this user to log in (SCRAM-SHA-256) with the password in $SEGLAKE_PASSWORD
+    #[arg(long, value_name = "NAME", conflicts_with = "users")]
+    pub user: Option<String>,
+
+    /// Require a log-in as one of the users of FILE (SCRAM verifiers, written by
+    /// `seglake serve add-user`)
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+
+    /// TLS certificate chain (PEM); with --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM); with --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Refuse clients that do not use TLS
+    #[arg(long)]
+    pub require_tls: bool,
+
+    /// Allow DDL, DML, COPY and CREATE EXTERNAL TABLE (for trusted setups only: clients can
+    /// then read and write any file the server can)
+    #[arg(long)]
+    pub allow_writes: bool,
+
+    /// Connections served at once; more are refused with "too many clients"
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Longest a statement may run, planning and sending rows included, e.g. 30s or 10m; 0 for
+    /// no limit (clients may set a shorter one with SET statement_timeout)
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
+    pub statement_timeout: Timeout,
+}
+
+/// A statement timeout; `None` for no limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeout(pub Option<std::time::Duration>);
+
+fn parse_timeout(text: &str) -> Result<Timeout, String> {
+    if text.trim() == "0" {
+        return Ok(Timeout(None));
+    }
+    humantime::parse_duration(text.trim())
+        .map(|d| Timeout(Some(d)))
+        .map_err(|e| format!("expected a duration like 30s or 10m, or 0: {e}"))
+}
+
+/// What `seglake serve` does besides serving.
+#[derive(Debug, Subcommand)]
+pub enum ServeAction {
+    /// Add a user to a users file, or change their password (from $SEGLAKE_PASSWORD, else
+    /// asked for); the file keeps a SCRAM-SHA-256 verifier, not the password
+    AddUser {
+        /// The user's name
+        name: String,
+        /// The users file (created if missing)
+        #[arg(long = "users", value_name = "FILE")]
+        file: PathBuf,
     },
 }
 

@@ -4,6 +4,7 @@
 //! bad value, invalid config).
 
 mod args;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use clap::Parser;
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement;
 
-pub use args::{Cli, Command, GlobalArgs, QueriesAction};
+pub use args::{Cli, Command, GlobalArgs, QueriesAction, ServeAction, ServeArgs};
 
 use crate::config::Settings;
 use crate::error::{Result, SeglakeError, describe};
@@ -117,12 +118,25 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         _ => {}
     }
+    if let Some(Command::Serve(ServeArgs {
+        action: Some(ServeAction::AddUser { name, file }),
+        ..
+    })) = &cli.command
+    {
+        return serve::add_user(name, file);
+    }
     let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
+    let library = library(global)?;
     if let Some(Command::Queries { action }) = &cli.command {
-        return show_queries(&library(global)?, action);
+        return show_queries(&library, action);
+    }
+    if let Some(Command::Serve(args)) = &cli.command {
+        let options = serve::options(args, global)?;
+        let ctx = settings.builder().library(library.clone()).build().await?;
+        return crate::serve::serve(ctx, library, options).await;
     }
     let print = global.print_options()?;
-    let ctx = settings.builder().build().await?;
+    let ctx = settings.builder().library(library.clone()).build().await?;
     if let Some(Command::Run {
         name,
         params,
@@ -141,7 +155,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             params_file: params_file.as_deref(),
             partition_by,
         };
-        let result = run_saved(&ctx, global, &print, &request, &mut log).await;
+        let result = run_saved(&ctx, &library, global, &print, &request, &mut log).await;
         if global.log_json {
             log.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
             log.output = global.output.clone();
@@ -178,7 +192,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 "--output needs statements to run: use `seglake sql`, -c or -f (in the REPL, \\o FILE)",
             ));
         }
-        return repl::run(ctx, print, library(global)?).await;
+        return repl::run(ctx, print, library).await;
     }
     run_scripts(&ctx, &sources, &print, global.output.as_deref()).await
 }
@@ -260,6 +274,7 @@ struct RunRequest<'a> {
 /// Runs a saved query: parameters from the file, then the command line; result to --output.
 async fn run_saved(
     ctx: &datafusion::prelude::SessionContext,
+    library: &crate::library::Library,
     global: &GlobalArgs,
     print: &PrintOptions,
     request: &RunRequest<'_>,
@@ -273,7 +288,6 @@ async fn run_saved(
             "--partition-by needs --output FOLDER (a local folder or a URL)",
         ));
     }
-    let library = library(global)?;
     let query = library.get(name)?;
     let mut given = match request.params_file {
         Some(file) => read_params_file(file)?,
@@ -284,8 +298,8 @@ async fn run_saved(
         given.push((key.clone(), value.clone()));
     }
     log.params = given.iter().cloned().collect();
-    let df = crate::queries::bind(ctx, query, &given).await?;
-    log.inputs = crate::queries::inputs(&df);
+    let df = crate::library::bind(ctx, query, &given).await?;
+    log.inputs = crate::library::inputs(&df);
     if let (false, Some(output)) = (request.partition_by.is_empty(), global.output.as_deref()) {
         let rows = crate::output_folder::write_partitioned(
             ctx,
@@ -310,13 +324,13 @@ async fn run_saved(
 }
 
 /// The saved queries: built-in, then $SEGLAKE_QUERIES, then --queries folders.
-fn library(global: &GlobalArgs) -> Result<crate::queries::Library> {
-    let mut folders = crate::queries::Library::env_folders();
+fn library(global: &GlobalArgs) -> Result<crate::library::Library> {
+    let mut folders = crate::library::Library::env_folders();
     folders.extend(global.query_dirs.iter().cloned());
-    crate::queries::Library::load(&folders)
+    crate::library::Library::load(&folders)
 }
 
-fn show_queries(library: &crate::queries::Library, action: &QueriesAction) -> Result<()> {
+fn show_queries(library: &crate::library::Library, action: &QueriesAction) -> Result<()> {
     match action {
         QueriesAction::List => {
             let width = library.queries().map(|q| q.name.len()).max().unwrap_or(0);

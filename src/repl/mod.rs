@@ -24,7 +24,7 @@ use crate::exec::{
 };
 use crate::format::{MaxRows, OutputFormat, write_batches};
 use crate::functions;
-use crate::queries::Library;
+use crate::library::Library;
 use commands::Command;
 use helper::{CompletionWords, ReplHelper, is_quit_word};
 
@@ -357,7 +357,7 @@ impl Repl {
             }
             Command::Run(name, params) => {
                 let query = self.library.get(&name)?;
-                let df = crate::queries::bind(&self.ctx, query, &params).await?;
+                let df = crate::library::bind(&self.ctx, query, &params).await?;
                 if self.output.is_none()
                     && self.print.format.is_binary()
                     && std::io::stdout().is_terminal()
