@@ -27,6 +27,7 @@ use pgwire::api::{ClientInfo, ClientPortalStore, ConnectionHandle, ErrorHandler,
 use pgwire::api::{PgWireServerHandlers, auth::StartupHandler};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::extendedquery::Bind;
 use pgwire::types::format::FormatOptions;
 
 use super::auth::Startup;
@@ -236,10 +237,11 @@ impl ExtendedQueryHandler for Queries {
         let log = self.log(client, &portal.statement.statement.0);
         let started = log.started();
         let deadline = self.limits.deadline(client, log.started());
+        let normalised = normalise_dates(portal);
         let run = <DfSessionService as ExtendedQueryHandler>::do_query(
             &self.service,
             client,
-            portal,
+            normalised.as_ref().unwrap_or(portal),
             max_rows,
         );
         let outcome = match tokio::time::timeout_at(deadline, run).await {
@@ -262,6 +264,59 @@ impl ExtendedQueryHandler for Queries {
             }
         }
     }
+}
+
+/// `portal` with pgjdbc's dates (`setDate` sends `2023-07-01 +02`, a date with the JVM's
+/// zone) written as midnight of that date with the zone, which every date and timestamp parser
+/// reads; PostgreSQL likewise reads such a value as that date. None when nothing changes.
+fn normalise_dates(portal: &Portal<Plan>) -> Option<Portal<Plan>> {
+    let mut changed = false;
+    let parameters = portal
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let text = value
+                .as_ref()
+                .filter(|_| !portal.parameter_format.is_binary(i))
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .and_then(date_with_zone);
+            match text {
+                Some(text) => {
+                    changed = true;
+                    Some(bytes::Bytes::from(text))
+                }
+                None => value.clone(),
+            }
+        })
+        .collect();
+    if !changed {
+        return None;
+    }
+    let codes = |format: &Format| match format {
+        Format::UnifiedText => vec![],
+        Format::UnifiedBinary => vec![1],
+        Format::Individual(codes) => codes.clone(),
+    };
+    let bind = Bind::new(
+        Some(portal.name.clone()),
+        None,
+        codes(&portal.parameter_format),
+        parameters,
+        codes(&portal.result_column_format),
+    );
+    Portal::try_new(&bind, portal.statement.clone()).ok()
+}
+
+/// `2023-07-01 +02` or `2023-07-01 -05:30` as `2023-07-01 00:00:00+02` (`-05:30`).
+fn date_with_zone(text: &str) -> Option<String> {
+    let (date, zone) = text.split_once(' ')?;
+    let is_date = date.len() == 10 && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok();
+    let digits = zone.get(1..)?;
+    let is_zone = matches!(zone.as_bytes().first(), Some(b'+' | b'-'))
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == ':');
+    (is_date && is_zone).then(|| format!("{date} 00:00:00{zone}"))
 }
 
 /// datafusion-postgres' parser, with nested result columns turned into JSON text.
@@ -369,4 +424,23 @@ fn user_error(code: &str, message: String) -> PgWireError {
         code.into(),
         message,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jdbc_dates_get_a_time() {
+        assert_eq!(
+            date_with_zone("2023-07-01 +00").as_deref(),
+            Some("2023-07-01 00:00:00+00")
+        );
+        assert_eq!(
+            date_with_zone("2023-07-01 -05:30").as_deref(),
+            Some("2023-07-01 00:00:00-05:30")
+        );
+        assert_eq!(date_with_zone("2023-07-01 12:00:00"), None);
+        assert_eq!(date_with_zone("hello +01"), None);
+    }
 }

@@ -8,6 +8,7 @@
 //! execution, JSON text for nested columns, and a log line per statement.
 
 mod auth;
+mod catalog;
 mod handler;
 mod json;
 mod policy;

@@ -3,15 +3,17 @@
 //! see) only with `--allow-writes`. Runtime settings (the memory limit shared by every session,
 //! the spill folder) are the server's in either case.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use datafusion::common::ParamValues;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::common::{DFSchema, ParamValues};
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{Set, Statement};
 use datafusion_postgres::QueryHook;
 use datafusion_postgres::hooks::HookClient;
 use datafusion_postgres::pgwire::api::ClientInfo;
-use datafusion_postgres::pgwire::api::results::Response;
+use datafusion_postgres::pgwire::api::results::{Response, Tag};
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 
 /// Refuses what the server does not allow, before anything is planned.
@@ -102,6 +104,8 @@ fn is_read_only(statement: &Statement) -> bool {
         | Statement::Declare { .. }
         | Statement::Fetch { .. }
         | Statement::Close { .. }
+        | Statement::Savepoint { .. }
+        | Statement::ReleaseSavepoint { .. }
         | Statement::Discard { .. }
         | Statement::Deallocate { .. } => true,
         _ => false,
@@ -109,6 +113,18 @@ fn is_read_only(statement: &Statement) -> bool {
 }
 
 /// The statement's leading keywords, e.g. `CREATE TABLE`, `COPY`, `INSERT`.
+/// Session statements that change nothing here (no data is written, no statement is prepared
+/// by name), answered with their tag so that pools and ORMs can send them.
+fn no_op_tag(statement: &Statement) -> Option<&'static str> {
+    match statement {
+        Statement::Savepoint { .. } => Some("SAVEPOINT"),
+        Statement::ReleaseSavepoint { .. } => Some("RELEASE"),
+        Statement::Discard { .. } => Some("DISCARD ALL"),
+        Statement::Deallocate { .. } => Some("DEALLOCATE"),
+        _ => None,
+    }
+}
+
 fn statement_kind(statement: &Statement) -> String {
     let text = statement.to_string();
     let words: Vec<&str> = text
@@ -139,7 +155,10 @@ impl QueryHook for Policy {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        self.refusal(statement).map(Err)
+        if let Some(refusal) = self.refusal(statement) {
+            return Some(Err(refusal));
+        }
+        no_op_tag(statement).map(|tag| Ok(Response::Execution(Tag::new(tag))))
     }
 
     async fn handle_extended_parse_query(
@@ -148,7 +167,15 @@ impl QueryHook for Policy {
         _ctx: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        self.refusal(statement).map(Err)
+        if let Some(refusal) = self.refusal(statement) {
+            return Some(Err(refusal));
+        }
+        no_op_tag(statement).map(|_| {
+            Ok(LogicalPlan::EmptyRelation(EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(DFSchema::empty()),
+            }))
+        })
     }
 
     async fn handle_extended_query(
@@ -159,7 +186,10 @@ impl QueryHook for Policy {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        self.refusal(statement).map(Err)
+        if let Some(refusal) = self.refusal(statement) {
+            return Some(Err(refusal));
+        }
+        no_op_tag(statement).map(|tag| Ok(Response::Execution(Tag::new(tag))))
     }
 }
 

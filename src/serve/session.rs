@@ -51,5 +51,7 @@ pub async fn connection_session(
     register_library(&ctx, library).map_err(|e| SeglakeError::failed(describe(&e)))?;
     setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
         .map_err(|e| SeglakeError::failed(describe(&e)))?;
+    ctx.register_udf(super::catalog::version());
+    ctx.register_udf(super::catalog::to_regtype());
     Ok(ctx)
 }
