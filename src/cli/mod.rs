@@ -41,10 +41,16 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if matches!(cli.command, Some(Command::Serve(_))) {
+        // A query's partitions are CPU-bound tasks that may run long between yields; with more
+        // worker threads than cores they cannot take every thread, so other clients, statement
+        // timeouts and cancel requests are still served while they run (parallelism stays
+        // --target-partitions).
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        builder.worker_threads(2 * cores + 2);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

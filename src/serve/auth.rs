@@ -92,7 +92,14 @@ impl Users {
              # `seglake serve add-user NAME --users FILE`.\n[users]\n",
         );
         for (name, verifier) in &self.verifiers {
-            let key = toml::Value::String(name.clone()).to_string();
+            let bare = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let key = if bare {
+                name.clone()
+            } else {
+                toml::Value::String(name.clone()).to_string()
+            };
             text.push_str(&format!("{key} = \"{verifier}\"\n"));
         }
         let folder = match path.parent() {

@@ -145,9 +145,20 @@ pub fn guard(
     cancel: Option<Cancel>,
     log: QueryLog,
 ) -> QueryResponse {
-    let rows = std::mem::replace(&mut response.data_rows, Box::pin(futures::stream::empty()));
+    let mut rows = std::mem::replace(&mut response.data_rows, Box::pin(futures::stream::empty()));
+    // The rows are made in a task of their own: an operator that computes long without
+    // yielding then holds up that task, not the deadline and cancel checks here.
+    let (sender, receiver) = tokio::sync::mpsc::channel(256);
+    let producer = tokio::spawn(async move {
+        while let Some(row) = rows.next().await {
+            if sender.send(row).await.is_err() {
+                break;
+            }
+        }
+    });
     response.data_rows = Box::pin(Guarded {
-        rows,
+        rows: receiver,
+        producer,
         deadline: Box::pin(tokio::time::sleep_until(deadline)),
         cancel,
         started: log.started(),
@@ -159,7 +170,8 @@ pub fn guard(
 }
 
 struct Guarded {
-    rows: Pin<Box<dyn Stream<Item = PgWireResult<DataRow>> + Send>>,
+    rows: tokio::sync::mpsc::Receiver<PgWireResult<DataRow>>,
+    producer: tokio::task::JoinHandle<()>,
     deadline: Pin<Box<Sleep>>,
     cancel: Option<Cancel>,
     log: QueryLog,
@@ -171,6 +183,7 @@ struct Guarded {
 impl Guarded {
     fn end(&mut self, error: Option<PgWireError>) -> Poll<Option<PgWireResult<DataRow>>> {
         self.done = true;
+        self.producer.abort();
         let status = if error.is_some() { "error" } else { "ok" };
         self.log
             .finish(status, Some(self.count), error.as_ref(), self.started);
@@ -193,7 +206,7 @@ impl Stream for Guarded {
         if self.deadline.as_mut().poll(cx).is_ready() {
             return self.end(Some(timed_out()));
         }
-        match self.rows.poll_next_unpin(cx) {
+        match self.rows.poll_recv(cx) {
             Poll::Ready(Some(Ok(row))) => {
                 self.count += 1;
                 Poll::Ready(Some(Ok(row)))
@@ -210,6 +223,8 @@ impl Stream for Guarded {
 
 impl Drop for Guarded {
     fn drop(&mut self) {
+        // Stops the plan at its next yield (its tasks end with it).
+        self.producer.abort();
         if !self.done {
             // The client went away (or stopped reading) before the last row.
             self.log

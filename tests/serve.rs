@@ -1,0 +1,665 @@
+//! `seglake serve` with real clients: each test starts the binary on a free 127.0.0.1 port and
+//! connects with psql, psycopg 3 + SQLAlchemy 2 + pandas (tests/clients/python_clients.py) or
+//! pgjdbc (tests/clients/JdbcClient.java), installed by tests/servers/install.sh. What the
+//! clients receive is checked against the same queries run in-process on the same lake.
+
+mod common;
+mod servers;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use datafusion::prelude::SessionContext;
+use seglake::SeglakeBuilder;
+use seglake::generate::{GenOptions, generate};
+use seglake::library::{Library, bind};
+use tempfile::TempDir;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A generated lake of 1,000 customers (every saved query has its tables and enough data).
+fn lake() -> &'static str {
+    static LAKE: OnceLock<(TempDir, String)> = OnceLock::new();
+    &LAKE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let mut options = GenOptions::new(1000, dir.path());
+            options.seed = 42;
+            options.quiet = true;
+            generate(&options).expect("the lake generates");
+            let path = dir.path().display().to_string();
+            (dir, path)
+        })
+        .1
+}
+
+/// The client tools, or None (with the reason printed) where they cannot be installed.
+fn tools() -> Option<PathBuf> {
+    let tools = servers::tools()?;
+    let missing = ["psql", "java"]
+        .into_iter()
+        .find(|tool| Command::new(tool).arg("--version").output().is_err());
+    match missing {
+        Some(tool) if std::env::var_os("CI").is_some() => panic!("{tool} is missing in CI"),
+        Some(tool) => {
+            eprintln!("skipping: {tool} is not installed");
+            None
+        }
+        None => Some(tools),
+    }
+}
+
+/// A running `seglake serve`, killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `seglake --lake LAKE [GLOBAL] serve --bind 127.0.0.1:0 ARGS` and waits for it
+    /// to listen.
+    fn start(global: &[&str], args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
+        command
+            .args(["--lake", lake()])
+            .args(global)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("SEGLAKE_PASSWORD")
+            .env_remove("SEGLAKE_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("seglake serve starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
+                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = sender.send(port.parse::<u16>().ok());
+                }
+                lines.lock().unwrap().push(line);
+            }
+            let _ = sender.send(None);
+        });
+        let port = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("seglake serve did not start: {:?}", log.lock().unwrap()));
+        Self { child, port, log }
+    }
+
+    /// psql with `args`, as `user` (and PGPASSWORD when given), never prompting.
+    fn psql(&self, user: &str, password: Option<&str>, args: &[&str]) -> Output {
+        let mut command = Command::new("psql");
+        command
+            .args(["-X", "-w", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+            .args(["-p", &self.port.to_string(), "-U", user, "-d", "seglake"])
+            .args(args)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .env_remove("PGPASSWORD");
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        command.output().expect("psql runs")
+    }
+
+    fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The same lake in-process, and the row count of a statement there.
+async fn local() -> SessionContext {
+    SeglakeBuilder::new().lake(lake()).build().await.unwrap()
+}
+
+async fn local_rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                datafusion::arrow::util::display::ArrayFormatter::try_new(
+                    c.as_ref(),
+                    &Default::default(),
+                )
+                .unwrap()
+            })
+            .collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn psql_queries_describes_and_reports_errors() {
+    if tools().is_none() {
+        return;
+    }
+    let server = Server::start(&[], &[], &[]);
+    let expected = local_rows(
+        &local().await,
+        "SELECT segment, customers FROM library.rfm_segment_summary ORDER BY segment",
+    )
+    .await;
+    let out = server.psql(
+        "analyst",
+        None,
+        &[
+            "-At",
+            "-F",
+            ",",
+            "-c",
+            "SELECT segment, customers FROM library.rfm_segment_summary ORDER BY segment",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got: Vec<Vec<String>> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 10, "ten RFM segments in the lake");
+
+    let tables = text(&server.psql("analyst", None, &["-c", "\\dt"]).stdout);
+    for table in ["customers", "transactions", "surveys", "campaign_contacts"] {
+        assert!(tables.contains(table), "{tables}");
+    }
+    let views = text(
+        &server
+            .psql("analyst", None, &["-c", "\\dv library.*"])
+            .stdout,
+    );
+    assert!(
+        views
+            .lines()
+            .any(|l| l.contains(" rfm_segment_summary ") && l.contains("| view")),
+        "{views}"
+    );
+    let columns = text(
+        &server
+            .psql("analyst", None, &["-c", "\\d transactions"])
+            .stdout,
+    );
+    assert!(columns.contains("order_ts"), "{columns}");
+    assert!(columns.contains("timestamp"), "{columns}");
+
+    // A table function with typed parameters; a struct arrives as JSON text.
+    let out = server.psql(
+        "analyst",
+        None,
+        &[
+            "-At",
+            "-c",
+            "SELECT count(*) FROM rfm_segments(DATE '2023-07-01')",
+            "-c",
+            "SELECT rfm(order_ts, amount, DATE '2024-01-01') FROM transactions WHERE customer_id = 1",
+        ],
+    );
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    let local_count = local_rows(
+        &local().await,
+        "SELECT count(*) FROM rfm_segments(DATE '2023-07-01')",
+    )
+    .await;
+    assert_eq!(lines[0], local_count[0][0]);
+    assert!(lines[1].starts_with("{\"recency_days\":"), "{}", lines[1]);
+
+    let out = server.psql("analyst", None, &["-c", "SELECT nope FROM transactions"]);
+    assert_eq!(out.status.code(), Some(1));
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("ERROR:  Schema error: No field named nope"),
+        "{error}"
+    );
+    let out = server.psql("analyst", None, &["-d", "postgres", "-c", "SELECT 1"]);
+    assert!(
+        text(&out.stderr).contains("database \"postgres\" does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_clients_read_every_saved_query() {
+    let Some(tools) = tools() else {
+        return;
+    };
+    let server = Server::start(&["--log-json"], &[], &[]);
+    let library = Library::load(&[]).unwrap();
+    let names: Vec<String> = library.queries().map(|q| q.name.clone()).collect();
+    let ctx = local().await;
+    let output = Command::new(tools.join("venv/bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_clients.py"))
+        .args([server.port.to_string(), "analyst".into(), "unused".into()])
+        .args(&names)
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    for query in library.queries() {
+        let df = bind(&ctx, query, &[]).await.unwrap();
+        let rows: usize = df
+            .collect()
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.num_rows())
+            .sum();
+        let got = &seen["queries"][&query.name];
+        assert_eq!(got["rows"], rows, "{}: {got}", query.name);
+        assert!(rows > 0, "{} returns rows on this lake", query.name);
+    }
+    // Types as pandas sees them.
+    let rfm = &seen["queries"]["rfm_segments"]["columns"];
+    assert_eq!(rfm["customer_id"], "int64");
+    assert_eq!(rfm["monetary"], "float64");
+    assert_eq!(rfm["last_purchase"], "datetime64[ns]");
+    assert_eq!(
+        seen["queries"]["kmeans_elbow"]["columns"]["converged"],
+        "bool"
+    );
+
+    // Server-side parameters: an integer and a date.
+    let segments = local_rows(
+        &ctx,
+        "SELECT segment, customers FROM library.rfm_segment_summary WHERE customers >= 1 \
+         ORDER BY segment",
+    )
+    .await;
+    let got: Vec<Vec<String>> = seen["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| vec![r[0].as_str().unwrap().to_string(), r[1].to_string()])
+        .collect();
+    assert_eq!(got, segments);
+    let before = local_rows(
+        &ctx,
+        "SELECT count(*) FROM transactions WHERE order_ts < DATE '2023-07-01'",
+    )
+    .await;
+    assert_eq!(seen["orders_before"].to_string(), before[0][0]);
+    assert_eq!(seen["rfm_struct"]["type"], "str");
+    let value: serde_json::Value =
+        serde_json::from_str(seen["rfm_struct"]["value"].as_str().unwrap()).unwrap();
+    assert!(value["frequency"].as_i64().unwrap() > 0, "{value}");
+    let codes = local_rows(
+        &ctx,
+        "SELECT customer_id, rfm_code FROM rfm_segments(DATE '2023-07-01') \
+         WHERE customer_id <= 3 ORDER BY customer_id",
+    )
+    .await;
+    let got: Vec<Vec<String>> = seen["rfm_segments_as_of"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(got, codes);
+
+    // One JSON line per statement, with user, rows, duration and status.
+    let lines = server.log_lines();
+    let logged = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["statement"] == "SELECT * FROM library.rfm_segments")
+        .unwrap_or_else(|| panic!("no log line for rfm_segments: {lines:?}"));
+    assert_eq!(logged["user"], "analyst");
+    assert_eq!(logged["status"], "ok");
+    assert_eq!(logged["rows"], seen["queries"]["rfm_segments"]["rows"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jdbc_reads_metadata_and_binds_a_date() {
+    if tools().is_none() {
+        return;
+    }
+    let server = Server::start(&[], &[], &[]);
+    let output = Command::new("java")
+        .args(["-cp", "/usr/share/java/postgresql.jar"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/JdbcClient.java"))
+        .args([server.port.to_string().as_str(), "analyst", "unused"])
+        .output()
+        .expect("java runs");
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.contains(&"product PostgreSQL 16"), "{stdout}");
+    assert!(
+        lines.contains(&"table public.transactions TABLE"),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"table library.rfm_segment_summary VIEW"),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"column transactions.order_ts timestamp"),
+        "{stdout}"
+    );
+    assert!(
+        lines.contains(&"column transactions.amount float8"),
+        "{stdout}"
+    );
+    let ctx = local().await;
+    let before = local_rows(
+        &ctx,
+        "SELECT count(*) FROM transactions WHERE order_ts < DATE '2023-07-01'",
+    )
+    .await;
+    assert!(
+        lines.contains(&format!("orders_before {}", before[0][0]).as_str()),
+        "{stdout}"
+    );
+    let segments = lines.iter().filter(|l| l.starts_with("segment ")).count();
+    assert_eq!(segments, 10, "{stdout}");
+}
+
+#[test]
+fn passwords_are_scram_verified() {
+    if tools().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.toml");
+    let users_arg = users.display().to_string();
+    let add = |name: &str, password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seglake"))
+            .args(["serve", "add-user", name, "--users", &users_arg])
+            .env_remove("SEGLAKE_PASSWORD")
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Not a terminal: the password is one line of standard input.
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    add("analyst", PASSWORD);
+    add("dashboard", "another one");
+    let file = std::fs::read_to_string(&users).unwrap();
+    assert!(file.contains("analyst = \"SCRAM-SHA-256$4096:"), "{file}");
+    assert!(!file.contains(PASSWORD), "{file}");
+
+    let server = Server::start(&[], &["--users", &users_arg], &[]);
+    let ok = server.psql("analyst", Some(PASSWORD), &["-At", "-c", "SELECT 40 + 2"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout).trim(), "42");
+    let ok = server.psql("dashboard", Some("another one"), &["-c", "SELECT 1"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    for (user, password) in [("analyst", "wrong"), ("nobody", PASSWORD)] {
+        let out = server.psql(user, Some(password), &["-c", "SELECT 1"]);
+        assert!(!out.status.success());
+        let error = text(&out.stderr);
+        assert!(
+            error.contains(&format!(
+                "password authentication failed for user \"{user}\""
+            )),
+            "{error}"
+        );
+    }
+    let out = server.psql("analyst", None, &["-c", "SELECT 1"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no password supplied"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The password never reaches the server's output.
+    assert!(!server.log_lines().concat().contains(PASSWORD));
+
+    // --user takes the password from the environment only.
+    let single = Server::start(&[], &["--user", "bi"], &[("SEGLAKE_PASSWORD", "s3cret pw")]);
+    let ok = single.psql("bi", Some("s3cret pw"), &["-c", "SELECT 1"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+}
+
+#[test]
+fn unsafe_setups_are_refused_at_start() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_seglake"))
+            .args(["serve"])
+            .args(args)
+            .env_remove("SEGLAKE_PASSWORD")
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stderr))
+    };
+    let (code, error) = run(&["--bind", "0.0.0.0:0"]);
+    assert_eq!(code, Some(2), "{error}");
+    assert!(
+        error.contains("serving on 0.0.0.0:0 needs authentication"),
+        "{error}"
+    );
+    let (code, error) = run(&["--user", "bi"]);
+    assert_eq!(code, Some(2));
+    assert!(error.contains("$SEGLAKE_PASSWORD"), "{error}");
+    let (code, error) = run(&["--require-tls"]);
+    assert_eq!(code, Some(2));
+    assert!(error.contains("--require-tls needs --tls-cert"), "{error}");
+    let (code, error) = run(&[
+        "--tls-cert",
+        "/nonexistent.pem",
+        "--tls-key",
+        "/nonexistent.key",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        error.contains("cannot read the TLS certificate '/nonexistent.pem'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn tls_is_used_and_can_be_required() {
+    if tools().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let server = Server::start(
+        &[],
+        &["--tls-cert", &cert, "--tls-key", &key, "--require-tls"],
+        &[],
+    );
+    let port = server.port.to_string();
+    let psql = |sslmode: &str| {
+        Command::new("psql")
+            .args(["-X", "-w", "-At", "-c", "SELECT 1"])
+            .arg(format!(
+                "host=127.0.0.1 port={port} dbname=seglake user=analyst sslmode={sslmode}"
+            ))
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .unwrap()
+    };
+    let ok = psql("require");
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let plain = psql("disable");
+    assert!(!plain.status.success());
+    assert!(
+        text(&plain.stderr).contains("requires TLS"),
+        "{}",
+        text(&plain.stderr)
+    );
+}
+
+#[test]
+fn read_only_limits_and_timeouts() {
+    if tools().is_none() {
+        return;
+    }
+    let server = Server::start(&["--log-json"], &["--max-connections", "2"], &[]);
+    for sql in [
+        "CREATE TABLE t AS SELECT 1",
+        "INSERT INTO transactions (order_id) VALUES (1)",
+        "COPY (SELECT * FROM customers) TO '/tmp/seglake-stolen.csv'",
+        "CREATE EXTERNAL TABLE p STORED AS CSV LOCATION '/etc/passwd'",
+        "DROP TABLE transactions",
+    ] {
+        let out = server.psql("analyst", None, &["-c", sql]);
+        assert!(!out.status.success(), "{sql} ran");
+        let error = text(&out.stderr);
+        assert!(
+            error.contains("on this read-only seglake server"),
+            "{sql}: {error}"
+        );
+    }
+    assert!(!Path::new("/tmp/seglake-stolen.csv").exists());
+    let out = server.psql(
+        "analyst",
+        None,
+        &["-c", "SET datafusion.runtime.memory_limit = '100G'"],
+    );
+    assert!(
+        text(&out.stderr).contains("the server's setting"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Past the statement timeout: the standard error, in bounded time, and the server still
+    // answers.
+    let timed = Server::start(&[], &["--statement-timeout", "1s"], &[]);
+    let started = Instant::now();
+    let out = timed.psql(
+        "analyst",
+        None,
+        &[
+            "-c",
+            "SELECT sum(a.value * b.value) FROM range(200000) a CROSS JOIN range(200000) b",
+        ],
+    );
+    assert!(
+        text(&out.stderr).contains("canceling statement due to statement timeout"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let ok = timed.psql("analyst", None, &["-At", "-c", "SELECT 1"]);
+    assert_eq!(text(&ok.stdout).trim(), "1", "{}", text(&ok.stderr));
+    drop(timed);
+
+    // A client that goes away mid-result does not disturb the others: psql reads a large
+    // result (sent row by row with the simple protocol) and is killed a second in.
+    let mut quitter = Command::new("psql")
+        .args(["-X", "-h", "127.0.0.1", "-p", &server.port.to_string()])
+        .args([
+            "-U",
+            "quitter",
+            "-d",
+            "seglake",
+            "-c",
+            "SELECT * FROM range(100000000)",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    quitter.kill().unwrap();
+    quitter.wait().unwrap();
+    let ok = server.psql(
+        "analyst",
+        None,
+        &["-At", "-c", "SELECT count(*) FROM customers"],
+    );
+    assert_eq!(text(&ok.stdout).trim(), "1000", "{}", text(&ok.stderr));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .log_lines()
+        .iter()
+        .any(|l| l.contains("\"user\":\"quitter\"") && l.contains("\"status\":\"aborted\""))
+    {
+        assert!(Instant::now() < deadline, "{:?}", server.log_lines());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Over the connection limit: PostgreSQL's "too many clients" error, not a dropped socket.
+    // A connected psql waiting for input on an open pipe holds its connection.
+    let holders: Vec<Child> = (0..2)
+        .map(|_| {
+            Command::new("psql")
+                .args(["-X", "-h", "127.0.0.1", "-p", &server.port.to_string()])
+                .args(["-U", "holder", "-d", "seglake"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (refused, last) = loop {
+        let out = server.psql("analyst", None, &["-c", "SELECT 1"]);
+        let last = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        if last.contains("sorry, too many clients already") {
+            break (true, last);
+        }
+        if Instant::now() > deadline {
+            break (false, last);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for mut holder in holders {
+        let _ = holder.kill();
+        let _ = holder.wait();
+    }
+    assert!(refused, "a third connection was not refused: {last}");
+}
