@@ -237,6 +237,36 @@ async fn psql_queries_describes_and_reports_errors() {
     assert_eq!(lines[0], local_count[0][0]);
     assert!(lines[1].starts_with("{\"recency_days\":"), "{}", lines[1]);
 
+    // What clients ask at connect time.
+    let out = server.psql(
+        "analyst",
+        None,
+        &[
+            "-At",
+            "-c",
+            "SELECT version()",
+            "-c",
+            "SELECT current_schema(), current_database()",
+            "-c",
+            "SET application_name = 'dashboard'",
+            "-c",
+            "SHOW application_name",
+            "-c",
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'library'",
+        ],
+    );
+    let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+    assert!(
+        lines[0].starts_with("PostgreSQL 16.6 (seglake "),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], "public|seglake");
+    assert_eq!(lines[3], "dashboard", "{lines:?}");
+    assert_eq!(
+        lines[4],
+        Library::load(&[]).unwrap().queries().count().to_string()
+    );
+
     let out = server.psql("analyst", None, &["-c", "SELECT nope FROM transactions"]);
     assert_eq!(out.status.code(), Some(1));
     let error = text(&out.stderr);
@@ -662,4 +692,33 @@ fn read_only_limits_and_timeouts() {
         let _ = holder.wait();
     }
     assert!(refused, "a third connection was not refused: {last}");
+}
+
+#[test]
+fn writes_when_allowed_stay_in_their_session() {
+    if tools().is_none() {
+        return;
+    }
+    let server = Server::start(&[], &["--allow-writes"], &[]);
+    let out = server.psql(
+        "analyst",
+        None,
+        &[
+            "-At",
+            "-c",
+            "CREATE VIEW big_spenders AS SELECT customer_id FROM transactions WHERE amount > 500",
+            "-c",
+            "SELECT count(*) > 0 FROM big_spenders",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("t\n"), "{}", text(&out.stdout));
+    // Another connection has a session of its own: the view is not there.
+    let other = server.psql("other", None, &["-c", "SELECT * FROM big_spenders"]);
+    assert!(!other.status.success());
+    assert!(
+        text(&other.stderr).contains("big_spenders"),
+        "{}",
+        text(&other.stderr)
+    );
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use bind::{bind, bind_in, copy_catalogs, inputs};
 pub use query::{Param, ParamType, SavedQuery};
-pub use sql::register_library;
+pub use sql::{LIBRARY_SCHEMA, register_library};
 
 use crate::error::{Result, SeglakeError};
 

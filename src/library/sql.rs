@@ -14,17 +14,20 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::catalog::Session;
 use datafusion::catalog::{
     CatalogProviderList, MemoryCatalogProviderList, SchemaProvider, TableFunctionArgs,
     TableFunctionImpl, TableProvider,
 };
 use datafusion::common::{ScalarValue, TableReference, plan_datafusion_err, plan_err};
+use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::Expr;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::resolve::resolve_table_references;
@@ -173,10 +176,16 @@ impl SchemaProvider for LibrarySchema {
                  (call {name}(...) with a table parameter, or add the table to the lake)"
             );
         }
-        let df = bind_in(&state, &entry.query, &[])
-            .await
-            .map_err(seglake_to_datafusion)?;
-        Ok(Some(df.into_view()))
+        match bind_in(&state, &entry.query, &[]).await {
+            Ok(df) => Ok(Some(df.into_view())),
+            // Listing the schema (information_schema, pg_catalog, `\d`) must not fail on a
+            // query that cannot be planned on this lake (a column it needs is missing): the
+            // view is there, and reading it gives the planning error.
+            Err(e) => Ok(Some(Arc::new(Unplannable {
+                message: e.to_string(),
+                schema: Arc::new(Schema::empty()),
+            }))),
+        }
     }
 
     fn table_exist(&self, name: &str) -> bool {
@@ -186,6 +195,34 @@ impl SchemaProvider for LibrarySchema {
                 .is_none(),
             _ => false,
         }
+    }
+}
+
+/// A saved query whose planning failed: no columns, and its error when read.
+#[derive(Debug)]
+struct Unplannable {
+    message: String,
+    schema: SchemaRef,
+}
+
+#[async_trait]
+impl TableProvider for Unplannable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        _projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan_err!("{}", self.message)
     }
 }
 

@@ -26,6 +26,10 @@ pub async fn tables(ctx: &SessionContext) -> Result<RecordBatch> {
         let mut schema_names = catalog.schema_names();
         schema_names.sort();
         for schema_name in schema_names {
+            // The saved queries' views are listed by \queries.
+            if schema_name == crate::library::LIBRARY_SCHEMA {
+                continue;
+            }
             let Some(schema) = catalog.schema(&schema_name) else {
                 continue;
             };
