@@ -149,3 +149,48 @@ async fn value_tiers() {
         "{text}"
     );
 }
+
+/// A lake whose customers table lacks columns a query needs still lists the library (BI tools
+/// browse it at connect time); reading that view gives the planning error.
+#[tokio::test]
+async fn library_views_list_on_any_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().display().to_string();
+    let ctx = datafusion::prelude::SessionContext::new();
+    for sql in [
+        format!("COPY (SELECT 1 AS customer_id, 'north' AS region) TO '{root}/customers.parquet'"),
+        format!(
+            "COPY (SELECT 1 AS order_id, 1 AS customer_id, TIMESTAMP '2023-05-01 10:00:00' AS \
+             order_ts, 20.5 AS amount, 10.0 AS cost, 'web' AS channel, 'books' AS category) \
+             TO '{root}/transactions.parquet'"
+        ),
+    ] {
+        ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    }
+    let ctx = SeglakeBuilder::new().lake(&root).build().await.unwrap();
+    let listed = ctx
+        .sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'library' \
+             AND table_name IN ('demographic_profile', 'rfm_segments', 'nps_by_segment') \
+             ORDER BY 1",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let listed = pretty_format_batches(&listed).unwrap().to_string();
+    // nps_by_segment needs a surveys table the lake lacks, so it is not offered.
+    assert!(listed.contains("demographic_profile") && listed.contains("rfm_segments"));
+    assert!(!listed.contains("nps_by_segment"), "{listed}");
+    let err = ctx
+        .sql("SELECT * FROM library.demographic_profile")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("query demographic_profile"), "{err}");
+    assert!(err.contains("No field named c.signup_ts"), "{err}");
+}
