@@ -147,6 +147,17 @@ fn error(code: &str, message: String) -> PgWireError {
     )))
 }
 
+impl Policy {
+    /// The answer to a statement the policy refuses or runs itself (a no-op); None for the
+    /// rest.
+    fn respond(&self, statement: &Statement) -> Option<PgWireResult<Response>> {
+        if let Some(refusal) = self.refusal(statement) {
+            return Some(Err(refusal));
+        }
+        no_op_tag(statement).map(|tag| Ok(Response::Execution(Tag::new(tag))))
+    }
+}
+
 #[async_trait]
 impl QueryHook for Policy {
     async fn handle_simple_query(
@@ -155,10 +166,7 @@ impl QueryHook for Policy {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        if let Some(refusal) = self.refusal(statement) {
-            return Some(Err(refusal));
-        }
-        no_op_tag(statement).map(|tag| Ok(Response::Execution(Tag::new(tag))))
+        self.respond(statement)
     }
 
     async fn handle_extended_parse_query(
@@ -186,10 +194,7 @@ impl QueryHook for Policy {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        if let Some(refusal) = self.refusal(statement) {
-            return Some(Err(refusal));
-        }
-        no_op_tag(statement).map(|tag| Ok(Response::Execution(Tag::new(tag))))
+        self.respond(statement)
     }
 }
 
