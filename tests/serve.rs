@@ -569,9 +569,9 @@ fn tls_is_used_and_can_be_required() {
 
 #[test]
 fn read_only_limits_and_timeouts() {
-    if tools().is_none() {
+    let Some(tools) = tools() else {
         return;
-    }
+    };
     let server = Server::start(&["--log-json"], &["--max-connections", "2"], &[]);
     for sql in [
         "CREATE TABLE t AS SELECT 1",
@@ -661,22 +661,58 @@ fn read_only_limits_and_timeouts() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    // The same over the extended protocol, which sends rows as they are made: psycopg reads
+    // 100 rows of a 20M-row result and exits; the server stops there, long before the end.
+    let script = format!(
+        "import os, psycopg\n\
+         conn = psycopg.connect('host=127.0.0.1 port={} dbname=seglake user=streamer')\n\
+         for i, row in enumerate(conn.cursor().stream('SELECT * FROM range(20000000)')):\n\
+         \x20   if i == 100:\n\
+         \x20       os._exit(0)\n",
+        server.port
+    );
+    let out = Command::new(tools.join("venv/bin/python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stopped = loop {
+        let line = server.log_lines().into_iter().find_map(|l| {
+            let line: serde_json::Value = serde_json::from_str(&l).ok()?;
+            (line["user"] == "streamer" && line["status"] == "aborted").then_some(line)
+        });
+        if let Some(line) = line {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "{:?}", server.log_lines());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(stopped["rows"].as_u64().unwrap() < 20_000_000, "{stopped}");
+
     // Over the connection limit: PostgreSQL's "too many clients" error, not a dropped socket.
-    // A connected psql waiting for input on an open pipe holds its connection.
-    let holders: Vec<Child> = (0..2)
-        .map(|_| {
-            Command::new("psql")
-                .args(["-X", "-h", "127.0.0.1", "-p", &server.port.to_string()])
-                .args(["-U", "holder", "-d", "seglake"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // A connected psql waiting for input on an open pipe holds its connection; one refused
+    // while an earlier connection was still closing is started again.
+    let hold = || {
+        Command::new("psql")
+            .args(["-X", "-h", "127.0.0.1", "-p", &server.port.to_string()])
+            .args(["-U", "holder", "-d", "seglake"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut holders: Vec<Child> = (0..2).map(|_| hold()).collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
     let (refused, last) = loop {
+        std::thread::sleep(Duration::from_millis(300));
+        for holder in holders.iter_mut() {
+            if holder.try_wait().unwrap().is_some() {
+                *holder = hold();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
         let out = server.psql("analyst", None, &["-c", "SELECT 1"]);
         let last = format!("{}{}", text(&out.stdout), text(&out.stderr));
         if last.contains("sorry, too many clients already") {
@@ -685,7 +721,6 @@ fn read_only_limits_and_timeouts() {
         if Instant::now() > deadline {
             break (false, last);
         }
-        std::thread::sleep(Duration::from_millis(200));
     };
     for mut holder in holders {
         let _ = holder.kill();
