@@ -3,165 +3,19 @@
 //! pgjdbc (tests/clients/JdbcClient.java), installed by tests/servers/install.sh. What the
 //! clients receive is checked against the same queries run in-process on the same lake.
 
+mod clients;
 mod common;
 mod servers;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use datafusion::prelude::SessionContext;
-use seglake::SeglakeBuilder;
-use seglake::generate::{GenOptions, generate};
+use clients::{Server, local, local_rows, text, tools};
 use seglake::library::{Library, bind};
-use tempfile::TempDir;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-/// A generated lake of 1,000 customers (every saved query has its tables and enough data).
-fn lake() -> &'static str {
-    static LAKE: OnceLock<(TempDir, String)> = OnceLock::new();
-    &LAKE
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("a temporary folder");
-            let mut options = GenOptions::new(1000, dir.path());
-            options.seed = 42;
-            options.quiet = true;
-            generate(&options).expect("the lake generates");
-            let path = dir.path().display().to_string();
-            (dir, path)
-        })
-        .1
-}
-
-/// The client tools, or None (with the reason printed) where they cannot be installed.
-fn tools() -> Option<PathBuf> {
-    let tools = servers::tools()?;
-    let missing = ["psql", "java"]
-        .into_iter()
-        .find(|tool| Command::new(tool).arg("--version").output().is_err());
-    match missing {
-        Some(tool) if std::env::var_os("CI").is_some() => panic!("{tool} is missing in CI"),
-        Some(tool) => {
-            eprintln!("skipping: {tool} is not installed");
-            None
-        }
-        None => Some(tools),
-    }
-}
-
-/// A running `seglake serve`, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Starts `seglake --lake LAKE [GLOBAL] serve --bind 127.0.0.1:0 ARGS` and waits for it
-    /// to listen.
-    fn start(global: &[&str], args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
-        command
-            .args(["--lake", lake()])
-            .args(global)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("SEGLAKE_PASSWORD")
-            .env_remove("SEGLAKE_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().expect("seglake serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (sender, receiver) = std::sync::mpsc::channel();
-        let lines = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on 127.0.0.1:").nth(1) {
-                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let _ = sender.send(port.parse::<u16>().ok());
-                }
-                lines.lock().unwrap().push(line);
-            }
-            let _ = sender.send(None);
-        });
-        let port = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("seglake serve did not start: {:?}", log.lock().unwrap()));
-        Self { child, port, log }
-    }
-
-    /// psql with `args`, as `user` (and PGPASSWORD when given), never prompting.
-    fn psql(&self, user: &str, password: Option<&str>, args: &[&str]) -> Output {
-        let mut command = Command::new("psql");
-        command
-            .args(["-X", "-w", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
-            .args(["-p", &self.port.to_string(), "-U", user, "-d", "seglake"])
-            .args(args)
-            .env("PGCONNECT_TIMEOUT", "10")
-            .env_remove("PGPASSWORD");
-        if let Some(password) = password {
-            command.env("PGPASSWORD", password);
-        }
-        command.output().expect("psql runs")
-    }
-
-    fn log_lines(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The same lake in-process, and the row count of a statement there.
-async fn local() -> SessionContext {
-    SeglakeBuilder::new().lake(lake()).build().await.unwrap()
-}
-
-async fn local_rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
-    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    let mut rows = Vec::new();
-    for batch in &batches {
-        let formatters: Vec<_> = batch
-            .columns()
-            .iter()
-            .map(|c| {
-                datafusion::arrow::util::display::ArrayFormatter::try_new(
-                    c.as_ref(),
-                    &Default::default(),
-                )
-                .unwrap()
-            })
-            .collect();
-        for row in 0..batch.num_rows() {
-            rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
-        }
-    }
-    rows
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn psql_queries_describes_and_reports_errors() {
