@@ -443,6 +443,15 @@ fn read_only_limits_and_timeouts() {
         );
     }
     assert!(!Path::new("/tmp/seglake-stolen.csv").exists());
+    // Refusals are logged too, the one the Postgres parser cannot read included.
+    assert!(
+        server
+            .log_lines()
+            .iter()
+            .any(|l| l.contains("CREATE EXTERNAL TABLE p") && l.contains("\"status\":\"error\"")),
+        "{:?}",
+        server.log_lines()
+    );
     let out = server.psql(
         "analyst",
         None,

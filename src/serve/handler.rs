@@ -180,11 +180,18 @@ impl SimpleQueryHandler for Queries {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let statements = self.sql_parser.parse(query).map_err(|e| {
-            self.policy
-                .refusal_of_text(query)
-                .unwrap_or_else(|| user_error("42601", format!("syntax error: {e}")))
-        })?;
+        let statements = match self.sql_parser.parse(query) {
+            Ok(statements) => statements,
+            Err(e) => {
+                let e = self
+                    .policy
+                    .refusal_of_text(query)
+                    .unwrap_or_else(|| user_error("42601", format!("syntax error: {e}")));
+                let log = self.log(client, query);
+                log.finish("error", None, Some(&e), log.started());
+                return Err(e);
+            }
+        };
         if statements.is_empty() {
             return Ok(vec![Response::EmptyQuery]);
         }
