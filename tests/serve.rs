@@ -620,3 +620,34 @@ fn writes_when_allowed_stay_in_their_session() {
         text(&other.stderr)
     );
 }
+
+#[test]
+fn the_memory_limit_holds_for_every_session() {
+    if tools().is_none() {
+        return;
+    }
+    // One pool for the server: a connection's session cannot get around it.
+    let server = Server::start(&["--memory-limit", "32M"], &[], &[]);
+    let out = server.psql(
+        "greedy",
+        None,
+        &[
+            "-v",
+            "VERBOSITY=verbose",
+            "-c",
+            "SELECT array_length(array_agg(value), 1) FROM range(50000000)",
+        ],
+    );
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("ERROR:  53200: Resources exhausted"),
+        "{error}"
+    );
+    assert!(error.contains("pool_size: 32.0 MB"), "{error}");
+    let ok = server.psql(
+        "other",
+        None,
+        &["-At", "-c", "SELECT count(*) FROM customers"],
+    );
+    assert_eq!(text(&ok.stdout).trim(), "1000", "{}", text(&ok.stderr));
+}
