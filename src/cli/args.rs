@@ -209,7 +209,7 @@ pub struct ServeArgs {
     #[command(subcommand)]
     pub action: Option<ServeAction>,
 
-    /// Address to listen on; another than 127.0.0.1/::1 requires --user or --users
+    /// Address to listen on; any but a loopback address (127.0.0.1, ::1) requires --user or --users
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:5432")]
     pub bind: std::net::SocketAddr,
 
