@@ -176,6 +176,10 @@ pub enum Command {
         /// Worker threads [default: number of cores]
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         threads: Option<u16>,
+        /// Row order of transactions and events: `customer` (each customer's history together)
+        /// or `time` (time order across all customers, as an append-only log; same rows)
+        #[arg(long, value_enum, default_value = "customer")]
+        layout: crate::generate::Layout,
     },
     /// Serve the lake to BI tools and Postgres clients (psql, psycopg, JDBC) over the
     /// PostgreSQL wire protocol, database `seglake`

@@ -97,6 +97,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             end,
             overwrite,
             threads,
+            layout,
         }) => {
             let mut options = crate::generate::GenOptions::new(*customers, out);
             options.seed = *seed;
@@ -104,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             options.end = *end;
             options.overwrite = *overwrite;
             options.quiet = global.quiet;
+            options.layout = *layout;
             if let Some(threads) = threads {
                 options.threads = usize::from(*threads);
             }

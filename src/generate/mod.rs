@@ -5,6 +5,7 @@
 //! same bytes whatever the thread timing, and memory stays bounded at any scale. The lake is
 //! written into a hidden folder first and moved into place when complete.
 
+mod layout;
 mod personas;
 mod simulate;
 mod tables;
@@ -27,6 +28,8 @@ use datafusion::parquet::file::properties::WriterProperties;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+pub use layout::Layout;
 use seglake_udfs::rfm::periods::{MICROS_PER_DAY, civil_from_days, days_from_civil};
 use serde::Serialize;
 
@@ -51,6 +54,8 @@ pub struct GenOptions {
     pub overwrite: bool,
     pub quiet: bool,
     pub threads: usize,
+    /// The order transactions and events are written in.
+    pub layout: Layout,
 }
 
 impl GenOptions {
@@ -64,6 +69,7 @@ impl GenOptions {
             overwrite: false,
             quiet: true,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            layout: Layout::Customer,
         }
     }
 }
@@ -180,6 +186,9 @@ pub fn generate(options: &GenOptions) -> Result<GenSummary> {
     write_chunks(&simulation, options, &mut writers, &progress)?;
     progress.finish_and_clear();
     let rows = writers.close()?;
+    if options.layout == Layout::Time {
+        layout::reorder(staging.path(), options.threads, &writer_properties())?;
+    }
 
     let params = Params {
         generator_version: GENERATOR_VERSION,
@@ -329,6 +338,15 @@ fn simulate_chunk(
     tables::chunk_batches(rows)
 }
 
+/// How every table is written: Snappy, row groups of about 1M rows.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_created_by(format!("seglake gen v{GENERATOR_VERSION}"))
+        .build()
+}
+
 /// One Parquet writer per table, plus the truth.
 struct TableWriters {
     writers: BTreeMap<&'static str, ArrowWriter<File>>,
@@ -337,11 +355,7 @@ struct TableWriters {
 
 impl TableWriters {
     fn create(root: &Path) -> Result<Self> {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(1 << 20))
-            .set_created_by(format!("seglake gen v{GENERATOR_VERSION}"))
-            .build();
+        let props = writer_properties();
         let mut writers = BTreeMap::new();
         for table in TABLES.iter().copied().chain(["_truth"]) {
             let folder = root.join(table);
