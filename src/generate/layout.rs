@@ -18,7 +18,7 @@ use futures::StreamExt;
 /// Rows per file of a time-ordered table: a log rolls over to a new file now and then.
 const ROWS_PER_FILE: usize = 10 << 20;
 /// Memory the sort may use before it spills to the staging folder.
-const SORT_MEMORY: usize = 2 << 30;
+const SORT_MEMORY: usize = 4 << 30;
 
 /// How `seglake gen` orders the transactions and events.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -54,7 +54,7 @@ pub fn reorder(staging: &Path, threads: usize, props: &WriterProperties) -> Resu
                     })?;
                 runtime.block_on(async {
                     for (table, order) in TIME_ORDER {
-                        sort_table(staging, table, order, threads, props).await?;
+                        sort_table(staging, table, order, props).await?;
                     }
                     Ok(())
                 })
@@ -68,7 +68,6 @@ async fn sort_table(
     staging: &Path,
     table: &str,
     order: &str,
-    threads: usize,
     props: &WriterProperties,
 ) -> Result<()> {
     let folder = staging.join(table);
@@ -78,7 +77,10 @@ async fn sort_table(
         .with_memory_pool(Arc::new(FairSpillPool::new(SORT_MEMORY)))
         .with_temp_file_path(staging)
         .build_arc()?;
-    let config = SessionConfig::new().with_target_partitions(threads.max(1));
+    // One sorted partition: its spilled runs merge into one stream (no second merge across
+    // partitions), and the merge keeps enough memory for its inputs.
+    let mut config = SessionConfig::new().with_target_partitions(1);
+    config.options_mut().execution.sort_spill_reservation_bytes = 256 << 20;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     let location = folder.display().to_string();
     ctx.register_parquet("rows", &location, ParquetReadOptions::default())
