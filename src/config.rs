@@ -5,6 +5,7 @@
 //! memory_limit = "4G"
 //! temp_dir = "/mnt/scratch/seglake"
 //! target_partitions = 8
+//! cluster = "df://scheduler:50050"  # run queries on a seglake Ballista cluster
 //!
 //! [tables]
 //! orders = "exports/orders.parquet"
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::distributed::ClusterUrl;
 use crate::engine::SeglakeBuilder;
 use crate::error::{Result, SeglakeError};
 use crate::lake::{TableFormat, TableSpec, has_url_scheme};
@@ -41,6 +43,7 @@ struct ConfigFile {
     #[serde(default)]
     tables: BTreeMap<String, TableEntry>,
     storage: Option<toml::Table>,
+    cluster: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +80,8 @@ pub struct Settings {
     pub tables: Vec<TableSpec>,
     /// Object store timeouts, retries and per-bucket options.
     pub storage: StorageOptions,
+    /// The Ballista cluster queries run on; local execution when `None`.
+    pub cluster: Option<ClusterUrl>,
 }
 
 impl Settings {
@@ -141,8 +146,13 @@ impl Settings {
             Some(table) => StorageOptions::from_toml(table)?,
             None => StorageOptions::default(),
         };
+        let cluster = match &file.cluster {
+            Some(url) => Some(url.parse().map_err(|e| format!("cluster: {e}"))?),
+            None => None,
+        };
         Ok(Self {
             storage,
+            cluster,
             memory_limit,
             temp_dir: file.temp_dir.map(|dir| PathBuf::from(resolve(&dir))),
             target_partitions: file.target_partitions,
@@ -156,6 +166,7 @@ impl Settings {
         self.memory_limit = cli.memory_limit.or(self.memory_limit);
         self.temp_dir = cli.temp_dir.or(self.temp_dir);
         self.target_partitions = cli.target_partitions.or(self.target_partitions);
+        self.cluster = cli.cluster.or(self.cluster);
         if !cli.lakes.is_empty() {
             self.lakes = cli.lakes;
         }
@@ -183,6 +194,9 @@ impl Settings {
         }
         for table in &self.tables {
             builder = builder.table(table.clone());
+        }
+        if let Some(url) = &self.cluster {
+            builder = builder.cluster(url.clone());
         }
         builder
     }

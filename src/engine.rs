@@ -12,6 +12,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::distributed::{self, ClusterUrl};
 use crate::lake::{self, TableSpec};
 use crate::library::Library;
 use crate::storage::{LakeStoreRegistry, StorageOptions};
@@ -43,6 +44,7 @@ pub struct SeglakeBuilder {
     aggregate_udfs: Vec<AggregateUDF>,
     window_udfs: Vec<WindowUDF>,
     library: Option<Library>,
+    cluster: Option<ClusterUrl>,
 }
 
 impl SeglakeBuilder {
@@ -113,11 +115,21 @@ impl SeglakeBuilder {
         self
     }
 
+    /// Runs the session's queries on the Apache Ballista cluster whose scheduler is at `url`
+    /// (`seglake cluster scheduler`); tables, views and settings stay in this session, and
+    /// results come back here. Memory and spill settings then apply to the executors' own
+    /// options, not to this session.
+    pub fn cluster(mut self, url: ClusterUrl) -> Self {
+        self.cluster = Some(url);
+        self
+    }
+
     /// Makes the session.
     ///
     /// # Errors
     /// When the temporary folder cannot be created, or a lake or table cannot be registered
-    /// (missing, unreadable, or of an unknown format); the message names it.
+    /// (missing, unreadable, or of an unknown format), or a cluster's scheduler cannot be
+    /// reached; the message names it.
     pub async fn build(self) -> Result<SessionContext> {
         let partitions = self.target_partitions.unwrap_or_else(default_partitions);
         let mut config = SessionConfig::new()
@@ -159,6 +171,10 @@ impl SeglakeBuilder {
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .build();
+        let state = match &self.cluster {
+            Some(url) => distributed::connect(state, url).await?,
+            None => state,
+        };
         let ctx = SessionContext::new_with_state(state);
 
         seglake_udfs::register_all(&ctx)?;

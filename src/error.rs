@@ -97,6 +97,8 @@ fn one_line(e: &DataFusionError) -> String {
         },
         other => other.to_string(),
     };
+    // A cluster's errors arrive as the debug text of a gRPC status.
+    let text = crate::distributed::readable_error(&text).unwrap_or(text);
     // One line: DataFusion puts hints such as "Valid fields are ..." on a line of their own.
     strip_backtrace(&text)
         .lines()

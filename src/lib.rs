@@ -5,8 +5,10 @@
 //! `SessionContext` with seglake's functions and the lake's tables registered.
 
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod demo;
+pub mod distributed;
 pub mod engine;
 pub mod error;
 pub mod exec;
@@ -22,4 +24,7 @@ pub mod serve;
 pub mod storage;
 
 pub use engine::SeglakeBuilder;
+
+/// This seglake's version; a cluster's client, scheduler and executors must run the same.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use lake::{TableFormat, TableSpec};

@@ -100,6 +100,11 @@ pub struct GlobalArgs {
     #[arg(long = "queries", global = true, value_name = "DIR")]
     pub query_dirs: Vec<PathBuf>,
 
+    /// Run queries on the seglake Ballista cluster whose scheduler is at URL, e.g.
+    /// df://scheduler:50050 (see `seglake cluster`); also `cluster = "df://..."` in seglake.toml
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_cluster_url)]
+    pub cluster: Option<crate::distributed::ClusterUrl>,
+
     /// Partitions plans run with [default: number of cores]
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub target_partitions: Option<u16>,
@@ -184,6 +189,12 @@ pub enum Command {
     /// Serve the lake to BI tools and Postgres clients (psql, psycopg, JDBC) over the
     /// PostgreSQL wire protocol, database `seglake`
     Serve(ServeArgs),
+    /// Run a role of a seglake cluster (Apache Ballista): a scheduler, or an executor that
+    /// joins one; clients then add --cluster df://HOST:PORT
+    Cluster {
+        #[command(subcommand)]
+        role: ClusterRole,
+    },
     /// Show what seglake finds in a generated 20,000-customer lake (generated once, then cached)
     Demo {
         /// Number of customers of the demo lake
@@ -280,6 +291,48 @@ pub enum ServeAction {
     },
 }
 
+/// `seglake cluster`'s roles.
+#[derive(Debug, Subcommand)]
+pub enum ClusterRole {
+    /// Plan queries and hand their tasks to executors; clients connect here
+    Scheduler {
+        /// Address to listen on (clients and executors connect to it)
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50050")]
+        bind: std::net::SocketAddr,
+        /// Host name clients and executors reach this scheduler by [default: the bound address]
+        #[arg(long, value_name = "HOST")]
+        external_host: Option<String>,
+        /// An executor silent for this long is taken as lost and its tasks run elsewhere
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+        executor_timeout: std::time::Duration,
+    },
+    /// Run query tasks for a scheduler
+    Executor {
+        /// The scheduler to join
+        #[arg(long, value_name = "HOST:PORT", value_parser = parse_scheduler)]
+        scheduler: crate::distributed::ClusterUrl,
+        /// Address to serve shuffle data on (Arrow Flight); tasks arrive on --grpc-port
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50051")]
+        bind: std::net::SocketAddr,
+        /// Port tasks arrive on [default: the --bind port + 1]
+        #[arg(long, value_name = "PORT")]
+        grpc_port: Option<u16>,
+        /// Host name the scheduler and other executors reach this one by [default: the
+        /// address it connects from]
+        #[arg(long, value_name = "HOST")]
+        external_host: Option<String>,
+        /// Folder for shuffle files and spills [default: a temporary folder]
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+        /// Tasks run at once [default: number of cores]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        concurrent_tasks: Option<u16>,
+        /// How long to wait for the scheduler at start
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+        scheduler_wait: std::time::Duration,
+    },
+}
+
 /// What `seglake queries` does.
 #[derive(Debug, Subcommand)]
 pub enum QueriesAction {
@@ -302,6 +355,24 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| format!("expected a date like 2024-01-31, got '{text}'"))
+}
+
+fn parse_cluster_url(text: &str) -> Result<crate::distributed::ClusterUrl, String> {
+    text.parse()
+}
+
+/// HOST:PORT, or a df:// URL.
+fn parse_scheduler(text: &str) -> Result<crate::distributed::ClusterUrl, String> {
+    if text.starts_with("df://") {
+        text.parse()
+    } else {
+        format!("df://{text}").parse()
+    }
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("expected a duration like 30s or 2m: {e}"))
 }
 
 fn parse_table_spec(text: &str) -> Result<TableSpec, String> {

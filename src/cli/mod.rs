@@ -4,6 +4,7 @@
 //! bad value, invalid config).
 
 mod args;
+mod cluster;
 mod serve;
 
 use std::io::{IsTerminal, Write};
@@ -134,6 +135,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         return serve::add_user(name, file);
     }
     let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
+    if let Some(Command::Cluster { role }) = &cli.command {
+        return cluster::run(role, global, &settings).await;
+    }
     let library = library(global)?;
     if let Some(Command::Queries { action }) = &cli.command {
         return show_queries(&library, action);
@@ -493,6 +497,7 @@ impl GlobalArgs {
             target_partitions: self.target_partitions(),
             lakes: self.lake.clone(),
             tables: self.table.clone(),
+            cluster: self.cluster.clone(),
             ..Settings::default()
         }
     }

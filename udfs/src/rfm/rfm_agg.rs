@@ -133,6 +133,19 @@ fn result_fields() -> Fields {
 }
 
 impl AggregateUDFImpl for Rfm {
+    /// Physical plans (EXPLAIN, locally and on a cluster) show the variant without day sets.
+    fn human_display(
+        &self,
+        params: &datafusion::logical_expr::expr::AggregateFunctionParams,
+    ) -> Result<String> {
+        let display = datafusion::logical_expr::udaf_default_human_display(self, params)?;
+        Ok(if self.purchase_days {
+            display
+        } else {
+            format!("{display} without purchase_days")
+        })
+    }
+
     fn name(&self) -> &str {
         "rfm"
     }
