@@ -51,6 +51,9 @@ pub fn main() -> ExitCode {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         builder.worker_threads(2 * cores + 2);
     }
+    // Planning and (de)serialising the plans of the larger saved queries recurses deeply,
+    // above all in debug builds and in a cluster's scheduler; tokio's 2 MiB default is short.
+    builder.thread_stack_size(16 << 20);
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -53,8 +53,13 @@ pub async fn run_scheduler(options: SchedulerOptions) -> Result<()> {
         )
         .with_port(address.port())
         .with_override_config_producer(Arc::new(|| cluster_config(SessionConfig::new())))
-        .with_override_session_builder(Arc::new(move |config: SessionConfig| {
+        .with_override_session_builder(Arc::new(move |mut config: SessionConfig| {
             check_version(&config, "scheduler")?;
+            // Off in the plan a client sends (see distributed::connect); planning here keeps it.
+            config
+                .options_mut()
+                .optimizer
+                .enable_leaf_expression_pushdown = true;
             let runtime = RuntimeEnvBuilder::new()
                 .with_object_store_registry(stores.clone())
                 .build_arc()?;

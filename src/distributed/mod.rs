@@ -69,6 +69,14 @@ pub async fn connect(state: SessionState, url: &ClusterUrl) -> Result<SessionSta
     {
         options.client_version = crate::VERSION.to_string();
     }
+    // The client's optimized plan is what travels, and DataFusion 55 cannot read back a plan
+    // whose struct fields were pulled into `__datafusion_extracted_N` columns below an
+    // aggregate ("No field named first_value(__datafusion_extracted_1)"). The scheduler,
+    // which plans the query again without sending it on, turns the pushdown back on.
+    config
+        .options_mut()
+        .optimizer
+        .enable_leaf_expression_pushdown = false;
     let state = SessionStateBuilder::new_from_existing(state)
         .with_config(config)
         .build();

@@ -220,6 +220,10 @@ impl<F: Fitter> FitGroups<F> {
                 F::MIN_ROWS
             );
         }
+        // The likelihood is a sum over rows, and a sum's rounding depends on its order: sorted
+        // rows give the same parameters, to the bit, however the rows arrived (partitions,
+        // files, cluster executors).
+        let rows = sorted_rows(rows, F::INPUTS);
         Ok(self.fitter.fit(&rows, self.penalizer).map(|fitted| FitRow {
             fitted,
             rows_used: used as u64,
@@ -227,6 +231,19 @@ impl<F: Fitter> FitGroups<F> {
             penalizer: self.penalizer,
         }))
     }
+}
+
+/// `rows` (each `width` numbers) in lexicographic order.
+fn sorted_rows(rows: Vec<f64>, width: usize) -> Vec<f64> {
+    let mut chunks: Vec<&[f64]> = rows.chunks_exact(width).collect();
+    chunks.sort_unstable_by(|a, b| {
+        a.iter()
+            .zip(b.iter())
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    chunks.concat()
 }
 
 fn counts(counts: Vec<u64>) -> ArrayRef {
