@@ -69,6 +69,12 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
     let registry = function_registry()?;
     let vcores = options.concurrent_tasks.unwrap_or(0);
     let config = ExecutorProcessConfig {
+        // The scheduler tells seglake executors of its version by this prefix.
+        executor_id: format!(
+            "{}{}",
+            super::executor_check::executor_id_prefix(),
+            ballista_core::ids::new_instance_id()
+        ),
         bind_host: options.bind.ip().to_string(),
         external_host: options.external_host.clone(),
         port: options.bind.port(),
@@ -78,8 +84,8 @@ pub async fn run_executor(options: ExecutorOptions) -> Result<()> {
         vcores,
         work_dir: work_dir.map(|d| d.to_string_lossy().into_owned()),
         memory_pool_size: options.memory_limit.map(|b| b as u64),
-        // Heartbeats often enough for the scheduler to notice a lost executor in seconds.
-        executor_heartbeat_interval_seconds: 5,
+        // Heartbeats often enough for a scheduler's --executor-timeout of some seconds.
+        executor_heartbeat_interval_seconds: 2,
         override_function_registry: Some(Arc::new(registry)),
         override_runtime_producer: Some(runtime_producer),
         override_config_producer: Some(Arc::new(|| {
@@ -118,7 +124,7 @@ pub(crate) fn function_registry() -> Result<BallistaFunctionRegistry> {
     let runtime = RuntimeEnvBuilder::new()
         .build_arc()
         .map_err(|e| SeglakeError::failed(e.to_string()))?;
-    let state = super::seglake_state(SessionConfig::new(), runtime)
+    let state = super::seglake_state(SessionConfig::new(), runtime, Vec::new())
         .map_err(|e| SeglakeError::failed(e.to_string()))?;
     Ok(BallistaFunctionRegistry::from(&state))
 }

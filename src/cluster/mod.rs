@@ -3,6 +3,7 @@
 //! with `--cluster df://HOST:PORT` (see [`crate::distributed`]).
 
 mod executor;
+mod executor_check;
 mod scheduler;
 
 pub use executor::{ExecutorOptions, run_executor};
@@ -16,14 +17,20 @@ use ballista_core::extension::{
 use datafusion::error::Result;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::optimizer::OptimizerRule;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// A session state with DataFusion's (and Ballista's) functions plus seglake's, and seglake's
 /// optimizer rules after Ballista's.
-fn seglake_state(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> Result<SessionState> {
+fn seglake_state(
+    config: SessionConfig,
+    runtime: Arc<RuntimeEnv>,
+    checks: Vec<Arc<dyn OptimizerRule + Send + Sync>>,
+) -> Result<SessionState> {
     let mut rules = ballista_core::optimizer::ballista_default_optimizer_rules();
     rules.push(Arc::new(seglake_udfs::rfm::SkipUnreadPurchaseDays));
     rules.push(Arc::new(crate::distributed::LakePathsVisible));
+    rules.extend(checks);
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)

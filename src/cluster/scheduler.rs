@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::cluster::{BallistaCluster, ClusterState};
+use datafusion::optimizer::OptimizerRule;
+
+use super::executor_check::ExecutorsHaveFunctions;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -43,6 +46,10 @@ pub async fn run_scheduler(options: SchedulerOptions) -> Result<()> {
         .map_err(|e| SeglakeError::failed(format!("cannot listen on {}: {e}", options.bind)))?;
 
     let stores = Arc::new(LakeStoreRegistry::with_options(options.storage.clone()));
+    // The cluster state is made before the configuration that refers to it: the session
+    // builder checks each query's functions against the executors registered there.
+    let state_slot: Arc<std::sync::OnceLock<Arc<dyn ClusterState>>> = Arc::default();
+    let slot = state_slot.clone();
     let timeout = options.executor_timeout.as_secs().max(1);
     let mut config = SchedulerConfig::default()
         .with_hostname(
@@ -63,7 +70,11 @@ pub async fn run_scheduler(options: SchedulerOptions) -> Result<()> {
             let runtime = RuntimeEnvBuilder::new()
                 .with_object_store_registry(stores.clone())
                 .build_arc()?;
-            super::seglake_state(config, runtime)
+            let checks: Vec<Arc<dyn OptimizerRule + Send + Sync>> = match slot.get() {
+                Some(cluster) => vec![Arc::new(ExecutorsHaveFunctions::new(cluster.clone()))],
+                None => Vec::new(),
+            };
+            super::seglake_state(config, runtime, checks)
         }));
     config.override_logical_codec = Some(Arc::new(SeglakeLogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(SeglakePhysicalCodec::default()));
@@ -79,6 +90,7 @@ pub async fn run_scheduler(options: SchedulerOptions) -> Result<()> {
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(|e| SeglakeError::failed(format!("scheduler: {e}")))?;
+    let _ = state_slot.set(cluster.cluster_state());
     let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config)
         .await
         .map_err(|e| SeglakeError::failed(format!("scheduler: {e}")))?;

@@ -1,0 +1,424 @@
+//! seglake on a real Ballista cluster started here on 127.0.0.1: `seglake cluster scheduler`
+//! and two `seglake cluster executor` processes, each with its own function registry. Every
+//! answer is compared with local execution of the same query over the same files.
+
+mod cluster_support;
+mod servers;
+
+use std::time::{Duration, Instant};
+
+use cluster_support::{Cluster, assert_same_rows, assert_same_rows_within, generated_lake, rows};
+use datafusion::prelude::SessionContext;
+use seglake::library::{Library, bind};
+use seglake::{SeglakeBuilder, TableSpec};
+
+/// Each customer's transactions spread over three files, which the cluster reads in tasks
+/// on different executors: partial aggregate states must merge across them.
+async fn split_transactions(lake: &std::path::Path) -> std::path::PathBuf {
+    let split = lake.join("_split_transactions");
+    let ctx = SessionContext::new();
+    let source = lake.join("transactions");
+    ctx.register_parquet("t", source.to_str().unwrap(), Default::default())
+        .await
+        .unwrap();
+    for part in 0..3 {
+        let sql = format!(
+            "COPY (SELECT * FROM t WHERE order_id % 3 = {part} ORDER BY order_ts DESC) \
+             TO '{}/part-{part}.parquet' STORED AS PARQUET",
+            split.display()
+        );
+        ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    }
+    split
+}
+
+/// 1e-9 relative, except where a model is fitted on per-customer sums: floating-point sums
+/// depend on the order partial states merge in (another on a cluster), the inputs of a fit
+/// then differ in their last bits, and the optimizer's stopping rule (about 1e-8 on the
+/// log-likelihood) turns that into differences of up to about 1e-7 in predictions.
+fn tolerance(query: &str) -> f64 {
+    match query {
+        "cltv_by_customer" | "cltv_by_segment" | "kpi_dashboard" | "model_fit" => 1e-6,
+        _ => 1e-9,
+    }
+}
+
+async fn sessions(
+    cluster: &Cluster,
+    lake: &str,
+    tables: &[TableSpec],
+) -> (SessionContext, SessionContext) {
+    let builder = |cluster_url: Option<seglake::distributed::ClusterUrl>| {
+        let mut builder = SeglakeBuilder::new().lake(lake).target_partitions(4);
+        for table in tables {
+            builder = builder.table(table.clone());
+        }
+        if let Some(url) = cluster_url {
+            builder = builder.cluster(url);
+        }
+        builder
+    };
+    let local = builder(None).build().await.unwrap();
+    let remote = builder(Some(cluster.url())).build().await.unwrap();
+    (local, remote)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_saved_query_and_function_matches_local_execution() {
+    let cluster = Cluster::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = generated_lake(dir.path(), 1500);
+    let split = split_transactions(&lake).await;
+    let tables = [TableSpec::new("transactions", split.to_str().unwrap())];
+    let (local, remote) = sessions(&cluster, lake.to_str().unwrap(), &tables).await;
+    let library = Library::load(&[]).unwrap();
+
+    let mut compared = 0;
+    for query in library.queries() {
+        let expected = match bind(&local, query, &[]).await {
+            Ok(df) => df.collect().await,
+            Err(e) => panic!("{} does not plan locally: {e}", query.name),
+        };
+        let expected = expected.unwrap_or_else(|e| panic!("{} fails locally: {e}", query.name));
+        let got = bind(&remote, query, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{} does not plan for the cluster: {e}", query.name))
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{} fails on the cluster: {e}", query.name));
+        assert_same_rows_within(
+            &query.name,
+            &rows(&expected),
+            &rows(&got),
+            tolerance(&query.name),
+        );
+        compared += 1;
+    }
+    assert!(compared >= 25, "only {compared} saved queries compared");
+
+    // Functions one by one, on the split files: aggregates whose states merge across
+    // executors, model fits (same parameters), windows over the whole customer base.
+    let as_of = "TIMESTAMP '2024-06-30 00:00:00'";
+    let checks = [
+        format!(
+            "SELECT customer_id, rfm(order_ts, amount, {as_of}) AS v FROM transactions \
+             WHERE order_ts < {as_of} GROUP BY customer_id"
+        ),
+        format!(
+            "SELECT customer_id, btyd_summary(order_ts, amount, {as_of}, 'week') AS s \
+             FROM transactions WHERE order_ts < {as_of} GROUP BY customer_id"
+        ),
+        format!(
+            "WITH s AS (SELECT btyd_summary(order_ts, amount, {as_of}, 'week') AS s \
+             FROM transactions WHERE order_ts < {as_of} GROUP BY customer_id) \
+             SELECT bgnbd_fit(s['frequency'], s['recency'], s['T']) AS bg, \
+                    paretonbd_fit(s['frequency'], s['recency'], s['T']) AS pnbd FROM s"
+        ),
+        format!(
+            "WITH s AS (SELECT btyd_summary(order_ts, amount, {as_of}, 'week') AS s \
+             FROM transactions WHERE order_ts < {as_of} GROUP BY customer_id), \
+             g AS (SELECT gammagamma_fit(s['frequency'], s['monetary_value']) AS gg FROM s) \
+             SELECT gg['p'] AS p, gg['q'] AS q, gg['v'] AS v, gg['rows_used'] AS n FROM g"
+        ),
+        format!(
+            "WITH v AS (SELECT rfm(order_ts, amount, {as_of}) AS v FROM transactions \
+             WHERE order_ts < {as_of} GROUP BY customer_id) \
+             SELECT kmeans_fit(make_array(ln(1 + v['recency_days']), ln(1 + v['frequency']), \
+             ln(1 + greatest(v['monetary'], 0))), 4, named_struct('seed', 7)) AS model FROM v"
+        ),
+        format!(
+            "WITH v AS (SELECT customer_id, rfm(order_ts, amount, {as_of}) AS v \
+             FROM transactions WHERE order_ts < {as_of} GROUP BY customer_id) \
+             SELECT customer_id, \
+                    rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS score, \
+                    value_tier(v['monetary']) OVER () AS tier FROM v"
+        ),
+    ];
+    for (index, sql) in checks.iter().enumerate() {
+        // BG/NBD and Pareto/NBD (index 2) take counts and periods and agree to the bit;
+        // Gamma-Gamma (index 3) takes mean amounts, whose sums round by merge order (see
+        // tolerance()): its parameters agree within 1e-6, its iteration count may not.
+        let tolerance = if index == 3 { 1e-6 } else { 1e-9 };
+        let expected = local.sql(sql).await.unwrap().collect().await.unwrap();
+        let got = remote
+            .sql(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert_same_rows_within(sql, &rows(&expected), &rows(&got), tolerance);
+    }
+
+    // The optimizer rule's variant reaches the scheduler's plan, stages included.
+    let explain = remote
+        .sql(&format!(
+            "EXPLAIN SELECT customer_id, rfm(order_ts, amount, {as_of})['frequency'] AS f \
+             FROM transactions GROUP BY customer_id"
+        ))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&explain)
+        .unwrap()
+        .to_string();
+    let distributed = text
+        .split("distributed_plan")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no distributed plan: {text}"));
+    assert!(
+        distributed.contains("without purchase_days"),
+        "the stages lost the rule's variant: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_lake_answers_the_same_on_the_cluster() {
+    let cluster = Cluster::start(&[]).await;
+    let lake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
+    let (local, remote) = sessions(&cluster, lake, &[]).await;
+    let library = Library::load(&[]).unwrap();
+    let given = vec![("as_of".to_string(), "2024-01-01".to_string())];
+    let mut compared = 0;
+    for query in library.queries() {
+        let params: Vec<(String, String)> = given
+            .iter()
+            .filter(|(name, _)| query.params.iter().any(|p| &p.name == name))
+            .cloned()
+            .collect();
+        // The sample lake has customers and transactions only; queries needing more tables
+        // fail alike in both places.
+        let Ok(df) = bind(&local, query, &params).await else {
+            assert!(
+                bind(&remote, query, &params).await.is_err(),
+                "{}",
+                query.name
+            );
+            continue;
+        };
+        let Ok(expected) = df.collect().await else {
+            continue;
+        };
+        let got = bind(&remote, query, &params)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{} fails on the cluster: {e}", query.name));
+        assert_same_rows_within(
+            &query.name,
+            &rows(&expected),
+            &rows(&got),
+            tolerance(&query.name),
+        );
+        compared += 1;
+    }
+    assert!(compared >= 5, "only {compared} saved queries compared");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_errors_from_the_cluster() {
+    // Nothing listening: named, and quick.
+    let port = servers::free_ports(1)[0];
+    let started = Instant::now();
+    let err = SeglakeBuilder::new()
+        .cluster(format!("df://127.0.0.1:{port}").parse().unwrap())
+        .build()
+        .await
+        .err()
+        .expect("no scheduler there");
+    assert!(
+        err.to_string().contains(&format!("df://127.0.0.1:{port}")),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let cluster = Cluster::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
+
+    // Another seglake version on the client: both versions named.
+    let ctx = SeglakeBuilder::new()
+        .lake(lake)
+        .cluster(cluster.url())
+        .build()
+        .await
+        .unwrap();
+    ctx.sql("SET seglake.client_version = '0.0.1'")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let err = run_err(&ctx, "SELECT count(*) FROM transactions WHERE amount > 10").await;
+    assert!(err.contains("seglake 0.0.1"), "{err}");
+    assert!(
+        err.contains(&format!("runs seglake {}", seglake::VERSION)),
+        "{err}"
+    );
+
+    // A lake only the client can see: refused with the table and path, not an empty answer.
+    let private = dir.path().join("private");
+    std::fs::create_dir_all(&private).unwrap();
+    std::fs::copy(
+        format!("{lake}/transactions.csv"),
+        private.join("transactions.csv"),
+    )
+    .unwrap();
+    let ctx = SeglakeBuilder::new()
+        .lake(private.to_str().unwrap())
+        .cluster(cluster.url())
+        .build()
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&private).unwrap();
+    let err = run_err(&ctx, "SELECT count(*) FROM transactions WHERE amount > 10").await;
+    assert!(err.contains("'transactions'"), "{err}");
+    assert!(err.contains(private.to_str().unwrap()), "{err}");
+    assert!(err.contains("cannot see"), "{err}");
+}
+
+async fn run_err(ctx: &SessionContext, sql: &str) -> String {
+    let result = match ctx.sql(sql).await {
+        Ok(df) => df.collect().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let err = result.expect_err("the query must fail");
+    seglake::error::describe(&err)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_executor_without_seglake_names_the_missing_function() {
+    let mut cluster = Cluster::start_without_executors().await;
+    cluster.start_stock_executor();
+    let ctx = SeglakeBuilder::new()
+        .lake(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake"))
+        .cluster(cluster.url())
+        .build()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = run_err(
+        &ctx,
+        "SELECT customer_id, rfm(order_ts, amount, TIMESTAMP '2024-01-01 00:00:00') \
+         FROM transactions GROUP BY customer_id",
+    )
+    .await;
+    assert!(err.contains("'rfm'"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_executor_and_scheduler_end_in_bounded_time() {
+    let mut cluster = Cluster::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = generated_lake(dir.path(), 1500);
+    let ctx = SeglakeBuilder::new()
+        .lake(lake.to_str().unwrap())
+        .target_partitions(4)
+        .cluster(cluster.url())
+        .build()
+        .await
+        .unwrap();
+    // Long enough to be running when an executor dies: a self-join per customer.
+    let long = "SELECT count(*) AS pairs, sum(a.amount * b.amount) AS s FROM transactions a \
+                JOIN transactions b ON a.customer_id = b.customer_id";
+    let local = SeglakeBuilder::new()
+        .lake(lake.to_str().unwrap())
+        .build()
+        .await
+        .unwrap();
+    let expected = rows(&local.sql(long).await.unwrap().collect().await.unwrap());
+
+    let query = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            match ctx.sql(long).await {
+                Ok(df) => df.collect().await,
+                Err(e) => Err(e),
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    cluster.kill_executor(0);
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(Duration::from_secs(120), query)
+        .await
+        .expect("the query ends within 120 s of an executor's death")
+        .unwrap();
+    match outcome {
+        Ok(batches) => assert_same_rows(long, &expected, &rows(&batches)),
+        Err(e) => {
+            let text = seglake::error::describe(&e);
+            assert!(!text.is_empty());
+            eprintln!("query failed after executor loss (allowed): {text}");
+        }
+    }
+    eprintln!("ended {:?} after the kill", started.elapsed());
+
+    // The client stays usable: the next query runs on the executor left.
+    let small = "SELECT count(*) FROM transactions WHERE amount > 10";
+    let got = tokio::time::timeout(Duration::from_secs(120), async {
+        ctx.sql(small).await?.collect().await
+    })
+    .await
+    .expect("the next query ends")
+    .expect("the next query runs on the executor left");
+    let expected = local.sql(small).await.unwrap().collect().await.unwrap();
+    assert_same_rows(small, &rows(&expected), &rows(&got));
+
+    // Scheduler gone: a clear error, quickly.
+    cluster.kill_scheduler();
+    let started = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(60), run_err(&ctx, small))
+        .await
+        .expect("a query without scheduler fails in bounded time");
+    assert!(!err.is_empty());
+    eprintln!("without scheduler: {err} ({:?})", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_lake_through_the_cluster() {
+    let Some(tools) = servers::tools() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lake = generated_lake(dir.path(), 800);
+    let server = servers::S3Server::start(&tools, "lake").await;
+    servers::upload_folder(&server.store(), &lake, "shop").await;
+    let env = server.env();
+    let cluster = Cluster::start(&env).await;
+    let output = dir.path().join("segments.csv");
+    let on_cluster = cluster_support::seglake(
+        dir.path(),
+        &[
+            "--lake",
+            "s3://lake/shop",
+            "--cluster",
+            &cluster.url().to_string(),
+            "--output",
+            output.to_str().unwrap(),
+            "run",
+            "rfm_segment_summary",
+        ],
+        &env,
+    );
+    assert_eq!(on_cluster.code, 0, "{}", on_cluster.stderr);
+    let local = cluster_support::seglake(
+        dir.path(),
+        &[
+            "--lake",
+            lake.to_str().unwrap(),
+            "--format",
+            "csv",
+            "run",
+            "rfm_segment_summary",
+        ],
+        &[],
+    );
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let written = std::fs::read_to_string(&output).unwrap();
+    cluster_support::assert_same_csv(&local.stdout, &written);
+}
