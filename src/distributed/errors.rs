@@ -3,6 +3,9 @@
 
 /// The inner message of a Ballista error text, or `None` when `text` is not one.
 pub fn readable(text: &str) -> Option<String> {
+    if let Some(lost) = connect_error(text) {
+        return Some(lost);
+    }
     let start = text.find("Status { code: ")?;
     let rest = &text[start..];
     let message_at = rest.find("message: \"")? + "message: \"".len();
@@ -14,6 +17,22 @@ pub fn readable(text: &str) -> Option<String> {
     } else {
         format!("{prefix}: {message}")
     })
+}
+
+/// `tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error",
+/// 127.0.0.1:50050, Os { .., message: "Connection refused" })))`: the scheduler is gone.
+fn connect_error(text: &str) -> Option<String> {
+    let at = text.find("ConnectError(\"tcp connect error\", ")?;
+    let rest = &text[at + "ConnectError(\"tcp connect error\", ".len()..];
+    let address = rest.split(',').next()?.trim();
+    let reason = rest
+        .find("message: \"")
+        .map(|m| unescape_until_quote(&rest[m + "message: \"".len()..]))
+        .unwrap_or_else(|| "connection failed".to_string());
+    Some(format!(
+        "lost the cluster's scheduler at {address}: {reason} (is `seglake cluster scheduler` \
+         still running?)"
+    ))
 }
 
 /// A Rust debug string's content up to its closing quote, unescaped.
@@ -69,5 +88,11 @@ mod tests {
         let text =
             r#"Job failed: Status { code: Internal, message: "a \"quoted\" name", metadata: {} }"#;
         assert_eq!(readable(text).unwrap(), r#"Job failed: a "quoted" name"#);
+        let text = r#"tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", 127.0.0.1:42095, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))"#;
+        let lost = readable(text).unwrap();
+        assert!(
+            lost.starts_with("lost the cluster's scheduler at 127.0.0.1:42095: Connection refused"),
+            "{lost}"
+        );
     }
 }

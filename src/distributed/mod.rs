@@ -10,6 +10,7 @@
 
 pub mod codec;
 mod errors;
+mod planner;
 mod shared_paths;
 mod url;
 mod version;
@@ -79,10 +80,14 @@ pub async fn connect(state: SessionState, url: &ClusterUrl) -> Result<SessionSta
         .enable_leaf_expression_pushdown = false;
     let state = SessionStateBuilder::new_from_existing(state)
         .with_config(config)
-        .build();
-    state
+        .build()
         .upgrade_for_ballista(url.endpoint())
-        .map_err(|e| DataFusionError::Configuration(format!("cluster {url}: {e}")))
+        .map_err(|e| DataFusionError::Configuration(format!("cluster {url}: {e}")))?;
+    // Ballista's planner for lake queries; this session's own tables are planned here.
+    let cluster = Arc::clone(state.query_planner());
+    Ok(SessionStateBuilder::new_from_existing(state)
+        .with_query_planner(Arc::new(planner::LakeOnCluster::new(cluster)))
+        .build())
 }
 
 #[cfg(test)]
