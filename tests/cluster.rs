@@ -180,7 +180,7 @@ async fn the_sample_lake_answers_the_same_on_the_cluster() {
     let lake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
     let (local, remote) = sessions(&cluster, lake, &[]).await;
     let library = Library::load(&[]).unwrap();
-    let given = vec![("as_of".to_string(), "2024-01-01".to_string())];
+    let given = [("as_of".to_string(), "2024-01-01".to_string())];
     let mut compared = 0;
     for query in library.queries() {
         let params: Vec<(String, String)> = given

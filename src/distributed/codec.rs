@@ -52,17 +52,9 @@ fn missing(kind: &str, name: &str, role: &str) -> DataFusionError {
 }
 
 /// The logical codec of clients and schedulers.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SeglakeLogicalCodec {
     inner: BallistaLogicalExtensionCodec,
-}
-
-impl Default for SeglakeLogicalCodec {
-    fn default() -> Self {
-        Self {
-            inner: BallistaLogicalExtensionCodec::default(),
-        }
-    }
 }
 
 impl LogicalExtensionCodec for SeglakeLogicalCodec {
@@ -134,17 +126,9 @@ impl LogicalExtensionCodec for SeglakeLogicalCodec {
 }
 
 /// The physical codec of schedulers and executors.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SeglakePhysicalCodec {
     inner: BallistaPhysicalExtensionCodec,
-}
-
-impl Default for SeglakePhysicalCodec {
-    fn default() -> Self {
-        Self {
-            inner: BallistaPhysicalExtensionCodec::default(),
-        }
-    }
 }
 
 impl PhysicalExtensionCodec for SeglakePhysicalCodec {

@@ -273,7 +273,7 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
 }
 
 fn tokens(cell: &str) -> Vec<&str> {
-    cell.split(|c: char| matches!(c, ',' | '{' | '}' | '[' | ']' | ' ' | ':'))
+    cell.split([',', '{', '}', '[', ']', ' ', ':'])
         .filter(|t| !t.is_empty())
         .collect()
 }
