@@ -299,6 +299,17 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_address() {
+        let settings = Settings::parse("cluster = 'df://sched:6000'", Path::new("")).unwrap();
+        assert_eq!(settings.cluster, Some(ClusterUrl::new("sched", 6000)));
+        let err = Settings::parse("cluster = 'sched:6000'", Path::new("")).unwrap_err();
+        assert!(
+            err.contains("cluster: expected a cluster address like df://HOST:PORT"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn command_line_wins() {
         let file = Settings {
             memory_limit: Some(1),
