@@ -294,7 +294,8 @@ pub enum ServeAction {
 /// `seglake cluster`'s roles.
 #[derive(Debug, Subcommand)]
 pub enum ClusterRole {
-    /// Plan queries and hand their tasks to executors; clients connect here
+    /// Plan queries and hand their tasks to executors; clients connect here (it lists lake
+    /// files with the object stores of `[storage]` and the AWS_*/GOOGLE_*/AZURE_* variables)
     Scheduler {
         /// Address to listen on (clients and executors connect to it)
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:50050")]
@@ -306,7 +307,9 @@ pub enum ClusterRole {
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         executor_timeout: std::time::Duration,
     },
-    /// Run query tasks for a scheduler
+    /// Run query tasks for a scheduler; the global --memory-limit caps the memory its tasks
+    /// share (split between task slots, spilling beyond), and `[storage]` of seglake.toml and
+    /// the AWS_*/GOOGLE_*/AZURE_* variables give its object stores
     Executor {
         /// The scheduler to join
         #[arg(long, value_name = "HOST:PORT", value_parser = parse_scheduler)]
