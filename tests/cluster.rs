@@ -7,7 +7,7 @@ mod servers;
 
 use std::time::{Duration, Instant};
 
-use cluster_support::{Cluster, assert_same_rows, assert_same_rows_within, generated_lake, rows};
+use cluster_support::{Cluster, assert_same_rows, generated_lake, rows};
 use datafusion::prelude::SessionContext;
 use seglake::library::{Library, bind};
 use seglake::{SeglakeBuilder, TableSpec};
@@ -30,17 +30,6 @@ async fn split_transactions(lake: &std::path::Path) -> std::path::PathBuf {
         ctx.sql(&sql).await.unwrap().collect().await.unwrap();
     }
     split
-}
-
-/// 1e-9 relative, except where a model is fitted on per-customer sums: floating-point sums
-/// depend on the order partial states merge in (another on a cluster), the inputs of a fit
-/// then differ in their last bits, and the optimizer's stopping rule (about 1e-8 on the
-/// log-likelihood) turns that into differences of up to about 1e-7 in predictions.
-fn tolerance(query: &str) -> f64 {
-    match query {
-        "cltv_by_customer" | "cltv_by_segment" | "kpi_dashboard" | "model_fit" => 1e-6,
-        _ => 1e-9,
-    }
 }
 
 async fn sessions(
@@ -86,12 +75,7 @@ async fn every_saved_query_and_function_matches_local_execution() {
             .collect()
             .await
             .unwrap_or_else(|e| panic!("{} fails on the cluster: {e}", query.name));
-        assert_same_rows_within(
-            &query.name,
-            &rows(&expected),
-            &rows(&got),
-            tolerance(&query.name),
-        );
+        assert_same_rows(&query.name, &rows(&expected), &rows(&got));
         compared += 1;
     }
     assert!(compared >= 25, "only {compared} saved queries compared");
@@ -134,11 +118,7 @@ async fn every_saved_query_and_function_matches_local_execution() {
                     value_tier(v['monetary']) OVER () AS tier FROM v"
         ),
     ];
-    for (index, sql) in checks.iter().enumerate() {
-        // BG/NBD and Pareto/NBD (index 2) take counts and periods and agree to the bit;
-        // Gamma-Gamma (index 3) takes mean amounts, whose sums round by merge order (see
-        // tolerance()): its parameters agree within 1e-6, its iteration count may not.
-        let tolerance = if index == 3 { 1e-6 } else { 1e-9 };
+    for sql in &checks {
         let expected = local.sql(sql).await.unwrap().collect().await.unwrap();
         let got = remote
             .sql(sql)
@@ -147,7 +127,7 @@ async fn every_saved_query_and_function_matches_local_execution() {
             .collect()
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        assert_same_rows_within(sql, &rows(&expected), &rows(&got), tolerance);
+        assert_same_rows(sql, &rows(&expected), &rows(&got));
     }
 
     // The optimizer rule's variant reaches the scheduler's plan, stages included.
@@ -207,12 +187,7 @@ async fn the_sample_lake_answers_the_same_on_the_cluster() {
             .collect()
             .await
             .unwrap_or_else(|e| panic!("{} fails on the cluster: {e}", query.name));
-        assert_same_rows_within(
-            &query.name,
-            &rows(&expected),
-            &rows(&got),
-            tolerance(&query.name),
-        );
+        assert_same_rows(&query.name, &rows(&expected), &rows(&got));
         compared += 1;
     }
     assert!(compared >= 5, "only {compared} saved queries compared");

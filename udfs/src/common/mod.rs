@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod day_sets;
+pub mod exact_sum;
 pub mod lists;
 pub mod rows;
 pub mod single_group;

@@ -25,6 +25,7 @@ use super::periods::{Period, day_of_micros};
 use super::rfm_agg::days_list;
 use crate::common::args;
 use crate::common::day_sets::{DayArena, DaySlot};
+use crate::common::exact_sum::ExactSum;
 use crate::common::rows::{TimedAmountSink, for_each_timed_amount, prefetch, selected};
 use crate::common::single_group::{GroupState, SingleGroup};
 
@@ -163,6 +164,17 @@ impl AggregateUDFImpl for BtydSummary {
                 DataType::List(Arc::new(Field::new_list_field(DataType::Int32, false))),
                 false,
             )),
+            // The rounding errors of the two sums, so that merged sums do not depend on order.
+            Arc::new(Field::new(
+                name("first_amount_error"),
+                DataType::Float64,
+                false,
+            )),
+            Arc::new(Field::new(
+                name("repeat_amount_error"),
+                DataType::Float64,
+                false,
+            )),
         ])
     }
 
@@ -187,9 +199,9 @@ impl AggregateUDFImpl for BtydSummary {
 struct Slot {
     /// The first period (NONE without purchases), and the sum of the amounts in it.
     min_start: i64,
-    first_amount: f64,
+    first_amount: ExactSum,
     /// The sum of the amounts in every later period.
-    repeat_amount: f64,
+    repeat_amount: ExactSum,
     max_start: i64,
     periods: DaySlot,
 }
@@ -198,8 +210,8 @@ impl Default for Slot {
     fn default() -> Self {
         Self {
             min_start: NONE,
-            first_amount: 0.0,
-            repeat_amount: 0.0,
+            first_amount: ExactSum::default(),
+            repeat_amount: ExactSum::default(),
             max_start: i64::MIN,
             periods: DaySlot::default(),
         }
@@ -210,21 +222,23 @@ impl Slot {
     /// Combines this group with a partial summary whose first period is `start` (holding
     /// `first` in amounts), with `repeat` in later periods and its last period at `last`.
     #[inline]
-    fn combine(&mut self, start: i64, first: f64, repeat: f64, last: i64) {
+    fn combine(&mut self, start: i64, first: ExactSum, repeat: ExactSum, last: i64) {
         if self.min_start == NONE {
             self.min_start = start;
             self.first_amount = first;
             self.repeat_amount = repeat;
         } else if start < self.min_start {
             // The old first period becomes a repeat period.
-            self.repeat_amount += self.first_amount + repeat;
+            self.repeat_amount.add_sum(self.first_amount);
+            self.repeat_amount.add_sum(repeat);
             self.first_amount = first;
             self.min_start = start;
         } else if start == self.min_start {
-            self.first_amount += first;
-            self.repeat_amount += repeat;
+            self.first_amount.add_sum(first);
+            self.repeat_amount.add_sum(repeat);
         } else {
-            self.repeat_amount += first + repeat;
+            self.repeat_amount.add_sum(first);
+            self.repeat_amount.add_sum(repeat);
         }
         self.max_start = self.max_start.max(last);
     }
@@ -335,7 +349,12 @@ impl TimedAmountSink for BtydGroups {
             return true;
         }
         let slot = &mut self.slots[group];
-        slot.combine(start, amount, 0.0, start);
+        slot.combine(
+            start,
+            ExactSum::new(amount, 0.0),
+            ExactSum::default(),
+            start,
+        );
         self.periods.insert(&mut slot.periods, group, start as i32);
         true
     }
@@ -389,7 +408,7 @@ impl GroupsAccumulator for BtydGroups {
                     .between(slot.min_start, self.end_start, self.multiplier),
             );
             monetary.push(if repeats > 0 {
-                slot.repeat_amount / repeats as f64
+                slot.repeat_amount.value() / repeats as f64
             } else {
                 0.0
             });
@@ -421,14 +440,20 @@ impl GroupsAccumulator for BtydGroups {
             Arc::new(present(|s| s.min_start)),
             Arc::new(present(|s| s.max_start)),
             Arc::new(Float64Array::from_iter_values(
-                slots.iter().map(|s| s.first_amount),
+                slots.iter().map(|s| s.first_amount.hi),
             )),
             Arc::new(Float64Array::from_iter_values(
-                slots.iter().map(|s| s.repeat_amount),
+                slots.iter().map(|s| s.repeat_amount.hi),
             )),
             Arc::new(days_list(
                 periods,
                 &slots.iter().map(|s| s.periods).collect::<Vec<_>>(),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.first_amount.lo),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.repeat_amount.lo),
             )),
         ])
     }
@@ -445,6 +470,8 @@ impl GroupsAccumulator for BtydGroups {
         let first = values[2].as_primitive::<Float64Type>();
         let repeat = values[3].as_primitive::<Float64Type>();
         let periods = values[4].as_list::<i32>();
+        let first_error = values[5].as_primitive::<Float64Type>();
+        let repeat_error = values[6].as_primitive::<Float64Type>();
         let offsets = periods.value_offsets();
         let period_values = periods.values().as_primitive::<Int32Type>().values();
         for (i, &group) in group_indices.iter().enumerate() {
@@ -452,7 +479,12 @@ impl GroupsAccumulator for BtydGroups {
                 continue;
             }
             let slot = &mut self.slots[group];
-            slot.combine(min.value(i), first.value(i), repeat.value(i), max.value(i));
+            slot.combine(
+                min.value(i),
+                ExactSum::new(first.value(i), first_error.value(i)),
+                ExactSum::new(repeat.value(i), repeat_error.value(i)),
+                max.value(i),
+            );
             let periods = &period_values[offsets[i] as usize..offsets[i + 1] as usize];
             self.periods
                 .insert_sorted(&mut slot.periods, group, periods);
@@ -501,6 +533,8 @@ impl GroupsAccumulator for BtydGroups {
             Arc::new(Float64Array::from(amounts)),
             Arc::new(Float64Array::from(vec![0.0; n])),
             Arc::new(periods_list(lengths, period_values)),
+            Arc::new(Float64Array::from(vec![0.0; n])),
+            Arc::new(Float64Array::from(vec![0.0; n])),
         ])
     }
 
