@@ -3,6 +3,7 @@
 //! answer is compared with local execution of the same query over the same files.
 
 mod cluster_support;
+mod common;
 mod servers;
 
 use std::time::{Duration, Instant};
@@ -30,6 +31,53 @@ async fn split_transactions(lake: &std::path::Path) -> std::path::PathBuf {
         ctx.sql(&sql).await.unwrap().collect().await.unwrap();
     }
     split
+}
+
+#[derive(Debug, Default)]
+struct Compared {
+    same: usize,
+    failed_locally: usize,
+}
+
+/// Runs every saved query (with those of `given` it takes) locally and on the cluster: the
+/// same rows, or an error in both places.
+async fn compare_library(
+    local: &SessionContext,
+    remote: &SessionContext,
+    given: &[(&str, &str)],
+) -> Compared {
+    let library = Library::load(&[]).unwrap();
+    let mut compared = Compared::default();
+    for query in library.queries() {
+        let params: Vec<(String, String)> = given
+            .iter()
+            .filter(|(name, _)| query.params.iter().any(|p| p.name == *name))
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let run = |ctx: &SessionContext| {
+            let ctx = ctx.clone();
+            let params = params.clone();
+            async move {
+                bind(&ctx, query, &params)
+                    .await?
+                    .collect()
+                    .await
+                    .map_err(Into::into)
+            }
+        };
+        let expected: Result<_, seglake::error::SeglakeError> = run(local).await;
+        let got: Result<_, seglake::error::SeglakeError> = run(remote).await;
+        match (expected, got) {
+            (Ok(expected), Ok(got)) => {
+                assert_same_rows(&query.name, &rows(&expected), &rows(&got));
+                compared.same += 1;
+            }
+            (Err(_), Err(_)) => compared.failed_locally += 1,
+            (Ok(_), Err(e)) => panic!("{} fails on the cluster only: {e}", query.name),
+            (Err(e), Ok(_)) => panic!("{} fails locally only: {e}", query.name),
+        }
+    }
+    compared
 }
 
 async fn sessions(
@@ -60,25 +108,9 @@ async fn every_saved_query_and_function_matches_local_execution() {
     let split = split_transactions(&lake).await;
     let tables = [TableSpec::new("transactions", split.to_str().unwrap())];
     let (local, remote) = sessions(&cluster, lake.to_str().unwrap(), &tables).await;
-    let library = Library::load(&[]).unwrap();
-
-    let mut compared = 0;
-    for query in library.queries() {
-        let expected = match bind(&local, query, &[]).await {
-            Ok(df) => df.collect().await,
-            Err(e) => panic!("{} does not plan locally: {e}", query.name),
-        };
-        let expected = expected.unwrap_or_else(|e| panic!("{} fails locally: {e}", query.name));
-        let got = bind(&remote, query, &[])
-            .await
-            .unwrap_or_else(|e| panic!("{} does not plan for the cluster: {e}", query.name))
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{} fails on the cluster: {e}", query.name));
-        assert_same_rows(&query.name, &rows(&expected), &rows(&got));
-        compared += 1;
-    }
-    assert!(compared >= 25, "only {compared} saved queries compared");
+    let compared = compare_library(&local, &remote, &[]).await;
+    assert_eq!(compared.failed_locally, 0, "{compared:?}");
+    assert!(compared.same >= 25, "{compared:?}");
 
     // Functions one by one, on the split files: aggregates whose states merge across
     // executors, model fits (same parameters), windows over the whole customer base.
@@ -159,42 +191,28 @@ async fn the_sample_lake_answers_the_same_on_the_cluster() {
     let cluster = Cluster::start(&[]).await;
     let lake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
     let (local, remote) = sessions(&cluster, lake, &[]).await;
-    let library = Library::load(&[]).unwrap();
-    let given = [("as_of".to_string(), "2024-01-01".to_string())];
-    let mut compared = 0;
-    for query in library.queries() {
-        let params: Vec<(String, String)> = given
-            .iter()
-            .filter(|(name, _)| query.params.iter().any(|p| &p.name == name))
-            .cloned()
-            .collect();
-        // The sample lake has customers and transactions only; queries needing more tables
-        // fail alike in both places.
-        let Ok(df) = bind(&local, query, &params).await else {
-            assert!(
-                bind(&remote, query, &params).await.is_err(),
-                "{}",
-                query.name
-            );
-            continue;
-        };
-        let Ok(expected) = df.collect().await else {
-            continue;
-        };
-        let got = bind(&remote, query, &params)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{} fails on the cluster: {e}", query.name));
-        assert_same_rows(&query.name, &rows(&expected), &rows(&got));
-        compared += 1;
-    }
-    assert!(compared >= 5, "only {compared} saved queries compared");
+    // The sample lake has customers and transactions only: queries needing more tables
+    // must fail alike in both places.
+    let compared = compare_library(&local, &remote, &[("as_of", "2024-01-01")]).await;
+    assert!(compared.same >= 5, "{compared:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clear_errors_from_the_cluster() {
+    // --cluster on a role is a usage error saying what to give instead.
+    let dir = tempfile::tempdir().unwrap();
+    let run = cluster_support::seglake(
+        dir.path(),
+        &["--cluster", "df://127.0.0.1:1", "cluster", "scheduler"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--cluster df://127.0.0.1:1 is for clients"),
+        "{}",
+        run.stderr
+    );
     // Nothing listening: named, and quick.
     let port = servers::free_ports(1)[0];
     let started = Instant::now();

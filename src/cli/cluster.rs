@@ -10,10 +10,12 @@ use crate::error::{Result, SeglakeError};
 /// # Errors
 /// A usage error for options that make no sense for the role; else the role's own errors.
 pub async fn run(role: &ClusterRole, global: &GlobalArgs, settings: &Settings) -> Result<()> {
-    if settings.cluster.is_some() && global.cluster.is_some() {
-        return Err(SeglakeError::usage(
-            "--cluster is for clients; a scheduler or executor is part of the cluster",
-        ));
+    // A `cluster =` in seglake.toml is for the clients sharing that file; a flag given to a
+    // role is a mistake.
+    if let Some(url) = &global.cluster {
+        return Err(SeglakeError::usage(format!(
+            "--cluster {url} is for clients; a scheduler or executor is part of the cluster              (an executor joins one with --scheduler HOST:PORT)"
+        )));
     }
     match role {
         ClusterRole::Scheduler {

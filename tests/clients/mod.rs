@@ -133,27 +133,5 @@ pub async fn local() -> SessionContext {
 
 pub async fn local_rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    let mut rows = Vec::new();
-    for batch in &batches {
-        let formatters: Vec<_> = batch
-            .columns()
-            .iter()
-            .map(|c| {
-                datafusion::arrow::util::display::ArrayFormatter::try_new(
-                    c.as_ref(),
-                    &Default::default(),
-                )
-                .unwrap()
-            })
-            .collect();
-        for row in 0..batch.num_rows() {
-            rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
-        }
-    }
-    rows
+    crate::common::batch_rows(&batches, "")
 }

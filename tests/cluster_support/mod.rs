@@ -8,37 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use seglake::SeglakeBuilder;
 use seglake::distributed::ClusterUrl;
 
 use crate::servers::free_ports;
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs the seglake binary in `dir` with `env` added (and no developer config).
-pub fn seglake(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SEGLAKE_CONFIG")
-        .env("HOME", dir);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().expect("seglake runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+pub use crate::common::seglake_env as seglake;
 
 /// A generated lake of `customers` customers in `dir/lake`.
 pub fn generated_lake(dir: &Path, customers: u64) -> PathBuf {
@@ -251,25 +226,8 @@ fn wait_for_port(port: u16, wait: Duration) {
 }
 
 /// Each row's cells as text.
-pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
-    let options = FormatOptions::default().with_null("NULL");
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters: Vec<ArrayFormatter> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for row in 0..batch.num_rows() {
-            rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
-        }
-    }
-    rows
+pub fn rows(batches: &[datafusion::arrow::array::RecordBatch]) -> Vec<Vec<String>> {
+    crate::common::batch_rows(batches, "NULL")
 }
 
 fn tokens(cell: &str) -> Vec<&str> {

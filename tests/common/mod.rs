@@ -46,6 +46,57 @@ pub fn seglake_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
     }
 }
 
+/// Runs `seglake ARGS` in `dir` with `env` added, no stdin, HOME set to `dir` (so no
+/// profile or config of the developer's is read).
+pub fn seglake_env(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env_remove("SEGLAKE_CONFIG")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the seglake binary runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Each row of `batches` as its cells' text, NULL as `null`.
+pub fn batch_rows(
+    batches: &[datafusion::arrow::array::RecordBatch],
+    null: &str,
+) -> Vec<Vec<String>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let options = FormatOptions::default().with_null(null);
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("a displayable column"))
+            .collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
 /// A lake folder with two Parquet tables:
 /// - `customers` (one file): customer_id 1..=3, region;
 /// - `transactions` (Hive-partitioned by `channel`): 5 orders of customers 1 and 2.
