@@ -36,10 +36,15 @@ impl ExactSum {
         self.lo += other.lo;
     }
 
-    /// The sum, rounded once.
+    /// The sum, rounded once. A sum that overflowed is the infinity a plain sum gives (its
+    /// error term is then NaN, from infinity minus infinity).
     #[inline]
     pub fn value(&self) -> f64 {
-        self.hi + self.lo
+        if self.hi.is_finite() {
+            self.hi + self.lo
+        } else {
+            self.hi
+        }
     }
 }
 
@@ -77,5 +82,19 @@ mod tests {
         let mut merged = right;
         merged.add_sum(left);
         assert_eq!(merged.value(), forward.value());
+    }
+
+    #[test]
+    fn an_overflowing_sum_is_infinite_not_nan() {
+        let mut sum = ExactSum::default();
+        for x in [f64::MAX, f64::MAX, 1.0] {
+            sum.add(x);
+        }
+        assert_eq!(sum.value(), f64::INFINITY);
+        let mut negative = ExactSum::default();
+        negative.add(f64::MIN);
+        negative.add_sum(sum);
+        negative.add(f64::MIN);
+        assert!(negative.value().is_nan() || negative.value().is_infinite());
     }
 }

@@ -26,6 +26,7 @@ use datafusion_macros::user_doc;
 use super::periods::{MICROS_PER_DAY, day_of_micros};
 use crate::common::args;
 use crate::common::day_sets::{DayArena, DaySlot};
+use crate::common::exact_sum::ExactSum;
 use crate::common::rows::{TimedAmountSink, for_each_timed_amount, prefetch, selected};
 use crate::common::single_group::{GroupState, SingleGroup};
 
@@ -36,14 +37,15 @@ const SYNTAX: &str = "rfm(order_ts, amount [, as_of])";
     description = "Recency, frequency and monetary value of each group's purchases, usually one \
     row per customer with `GROUP BY customer_id`. Returns a struct: `recency_days` (whole days \
     from the last purchase date to `as_of`), `frequency` (purchases), `purchase_days` (distinct \
-    purchase dates), `monetary` (sum of all amounts, refunds included), `avg_order_value` \
+    purchase dates), `monetary` (sum of all amounts, refunds included, exact up to one final \
+    rounding, so it does not depend on how the rows are ordered or partitioned), `avg_order_value` \
     (monetary / frequency), `first_purchase`, `last_purchase` and `tenure_days` (days from the \
     first purchase date to `as_of`). A purchase is a row with an amount of 0 or more; a \
     negative amount is a refund, which lowers `monetary` but is not a purchase. Rows at or \
     after `as_of` are ignored, and so are rows whose `order_ts` or `amount` is NULL; a group \
     with no purchase left has frequency 0 and NULL dates, recency and average. A NaN amount is \
-    an error. Dates of time-zone-aware timestamps are taken after converting them to \
-    timestamps without a time zone. Distinct purchase days cost about a third of the time; \
+    an error. Dates of time-zone-aware timestamps are their UTC dates (the timestamps are cast \
+    to timestamps without a time zone, which keeps the instant). Distinct purchase days cost about a third of the time; \
     they are only counted when the query reads `purchase_days` (or the whole struct).",
     syntax_example = "rfm(order_ts, amount [, as_of])",
     sql_example = r#"```sql
@@ -186,6 +188,8 @@ impl AggregateUDFImpl for Rfm {
         Ok(vec![
             Arc::new(Field::new(name("purchases"), DataType::Int64, false)),
             Arc::new(Field::new(name("monetary"), DataType::Float64, false)),
+            // The rounding error of the monetary sum, so the sum does not depend on the order.
+            Arc::new(Field::new(name("monetary_error"), DataType::Float64, false)),
             Arc::new(Field::new(name("first"), args::TIMESTAMP, true)),
             Arc::new(Field::new(name("last"), args::TIMESTAMP, true)),
             Arc::new(Field::new(
@@ -227,7 +231,7 @@ impl AggregateUDFImpl for Rfm {
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     purchases: i64,
-    monetary: f64,
+    monetary: ExactSum,
     first: i64,
     last: i64,
     days: DaySlot,
@@ -237,7 +241,7 @@ impl Default for Slot {
     fn default() -> Self {
         Self {
             purchases: 0,
-            monetary: 0.0,
+            monetary: ExactSum::default(),
             first: i64::MAX,
             last: i64::MIN,
             days: DaySlot::default(),
@@ -326,7 +330,7 @@ impl TimedAmountSink for RfmGroups {
             return false;
         }
         let slot = &mut self.slots[group];
-        slot.monetary += amount;
+        slot.monetary.add(amount);
         if amount >= 0.0 {
             slot.purchases += 1;
             slot.first = slot.first.min(ts);
@@ -380,7 +384,7 @@ impl GroupsAccumulator for RfmGroups {
         );
         let average: Float64Array = slots
             .iter()
-            .map(|s| bought(s).then(|| s.monetary / s.purchases as f64))
+            .map(|s| bought(s).then(|| s.monetary.value() / s.purchases as f64))
             .collect();
         let first_ts: TimestampMicrosecondArray =
             slots.iter().map(|s| bought(s).then_some(s.first)).collect();
@@ -393,7 +397,7 @@ impl GroupsAccumulator for RfmGroups {
             )),
             Arc::new(distinct_days),
             Arc::new(Float64Array::from_iter_values(
-                slots.iter().map(|s| s.monetary),
+                slots.iter().map(|s| s.monetary.value()),
             )),
             Arc::new(average),
             Arc::new(first_ts),
@@ -422,7 +426,10 @@ impl GroupsAccumulator for RfmGroups {
                 slots.iter().map(|s| s.purchases),
             )),
             Arc::new(Float64Array::from_iter_values(
-                slots.iter().map(|s| s.monetary),
+                slots.iter().map(|s| s.monetary.hi),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                slots.iter().map(|s| s.monetary.lo),
             )),
             Arc::new(first),
             Arc::new(last),
@@ -442,15 +449,17 @@ impl GroupsAccumulator for RfmGroups {
         self.resize(total_num_groups);
         let purchases = values[0].as_primitive::<Int64Type>();
         let monetary = values[1].as_primitive::<Float64Type>();
-        let first = values[2].as_primitive::<TimestampMicrosecondType>();
-        let last = values[3].as_primitive::<TimestampMicrosecondType>();
-        let days = values[4].as_list::<i32>();
+        let monetary_error = values[2].as_primitive::<Float64Type>();
+        let first = values[3].as_primitive::<TimestampMicrosecondType>();
+        let last = values[4].as_primitive::<TimestampMicrosecondType>();
+        let days = values[5].as_list::<i32>();
         let offsets = days.value_offsets();
         let day_values = days.values().as_primitive::<Int32Type>().values();
         for (i, &group) in group_indices.iter().enumerate() {
             let slot = &mut self.slots[group];
             slot.purchases += purchases.value(i);
-            slot.monetary += monetary.value(i);
+            slot.monetary
+                .add_sum(ExactSum::new(monetary.value(i), monetary_error.value(i)));
             if first.is_valid(i) {
                 slot.first = slot.first.min(first.value(i));
                 slot.last = slot.last.max(last.value(i));
@@ -505,6 +514,7 @@ impl GroupsAccumulator for RfmGroups {
         Ok(vec![
             Arc::new(Int64Array::from(purchases)),
             Arc::new(Float64Array::from(monetary)),
+            Arc::new(Float64Array::from(vec![0.0; n])),
             Arc::new(when.clone()),
             Arc::new(when),
             Arc::new(days),
