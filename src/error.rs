@@ -100,12 +100,39 @@ fn one_line(e: &DataFusionError) -> String {
     // A cluster's errors arrive as the debug text of a gRPC status.
     let text = crate::distributed::readable_error(&text).unwrap_or(text);
     // One line: DataFusion puts hints such as "Valid fields are ..." on a line of their own.
-    strip_backtrace(&text)
+    let text = strip_backtrace(&text)
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    function_argument_error(&text).unwrap_or(text)
+}
+
+/// A function's own argument error ("rfm_segment(r, f, m [, map]): r must be an integer, got
+/// Float64"), which DataFusion wraps in two error kinds and follows with the function's
+/// candidate signatures: the function's message is what the person needs.
+fn function_argument_error(text: &str) -> Option<String> {
+    const PREFIX: &str = "Function '";
+    const WRAPPER: &str = "' user-defined coercion failed with: ";
+    let start = text.find(PREFIX)? + PREFIX.len();
+    let name_end = start + text[start..].find(WRAPPER)?;
+    let name = &text[start..name_end];
+    let inner = &text[name_end + WRAPPER.len()..];
+    let inner = ["Error during planning: ", "Execution error: "]
+        .iter()
+        .find_map(|kind| inner.strip_prefix(kind))
+        .unwrap_or(inner);
+    let inner = inner
+        .split(" No function matches the given name and argument types")
+        .next()
+        .unwrap_or(inner);
+    let inner = inner.strip_suffix('.').unwrap_or(inner).trim();
+    Some(if inner.starts_with(name) {
+        inner.to_string()
+    } else {
+        format!("{name}: {inner}")
+    })
 }
 
 /// The error's own message, or, when an object store failure caused it (a Parquet read whose
@@ -220,6 +247,28 @@ mod tests {
             describe(&err),
             "No field named x. Valid fields are t.a, t.b."
         );
+    }
+
+    #[test]
+    fn a_function_argument_error_is_the_function_own_message() {
+        let err = DataFusionError::Plan(
+            "Execution error: Function 'rfm_segment' user-defined coercion failed with: Error \
+             during planning: rfm_segment(r, f, m [, map]): r must be an integer, got Float64. No \
+             function matches the given name and argument types 'rfm_segment(Float64, Int64, \
+             Int64)'. You might need to add explicit type casts.\n\tCandidate functions:\n\t\
+             rfm_segment(r, f, m, map)"
+                .into(),
+        );
+        assert_eq!(
+            describe(&err),
+            "rfm_segment(r, f, m [, map]): r must be an integer, got Float64"
+        );
+        let err = DataFusionError::Execution(
+            "Function 'coalesce' user-defined coercion failed with: Error during planning: \
+             could not coerce Int64 and Utf8"
+                .into(),
+        );
+        assert_eq!(describe(&err), "coalesce: could not coerce Int64 and Utf8");
     }
 
     #[tokio::test]

@@ -216,7 +216,7 @@ impl ScalarUDFImpl for Cltv {
             }
             None => Options::default(),
         };
-        let arrays = arrays(&args.args[..6])?;
+        let arrays = arrays(&args.args[..6], args.number_rows)?;
         let models = PurchaseModels::new(SYNTAX, &arrays[0], args.arg_fields[0].data_type())?;
         let spend_models = model(SYNTAX, &arrays, 1, ModelKind::GammaGamma)?;
         map_numbers(&arrays[2..], |i, [x, t_x, age, m]| {

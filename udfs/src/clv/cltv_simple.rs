@@ -105,7 +105,7 @@ impl ScalarUDFImpl for CltvSimple {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = arrays(&args.args)?;
+        let arrays = arrays(&args.args, args.number_rows)?;
         if arrays.len() == 4 {
             map_numbers(&arrays, |_, [aov, n, churn, margin]| {
                 simple_clv(aov, n, churn, margin)

@@ -94,7 +94,7 @@ impl ScalarUDFImpl for ExpectedPurchases {
         if null_model(&args, &[0]) {
             return Ok(nulls(args.number_rows));
         }
-        let arrays = arrays(&args.args)?;
+        let arrays = arrays(&args.args, args.number_rows)?;
         let models = PurchaseModels::new(SYNTAX, &arrays[0], args.arg_fields[0].data_type())?;
         map_numbers(&arrays[1..], |i, [t, x, t_x, age]| {
             let Some(model) = models.row(i) else {

@@ -112,7 +112,7 @@ impl ScalarUDFImpl for ExpectedSpend {
         if null_model(&args, &[0]) {
             return Ok(nulls(args.number_rows));
         }
-        let arrays = arrays(&args.args)?;
+        let arrays = arrays(&args.args, args.number_rows)?;
         let models = model(SYNTAX, &arrays, 0, ModelKind::GammaGamma)?;
         map_numbers(&arrays[1..], |i, [x, m]| {
             let Some(params) = models.row::<3>(i) else {

@@ -81,13 +81,7 @@ pub fn map_numbers<const N: usize>(
     Ok(ColumnarValue::Array(Arc::new(Float64Array::from(out))))
 }
 
-/// The argument arrays of a call, scalars expanded to its row count.
-///
-/// # Errors
-/// When the arrays cannot be made.
-pub fn arrays(args: &[ColumnarValue]) -> Result<Vec<ArrayRef>> {
-    ColumnarValue::values_to_arrays(args)
-}
+pub use crate::common::args::arrays;
 
 /// The model column at `index` of `arrays`.
 ///

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::common::{ScalarValue, plan_datafusion_err, plan_err};
 use datafusion::error::Result;
@@ -239,9 +239,32 @@ pub fn bins(syntax: &str, value: Option<i64>) -> Result<u32> {
     }
 }
 
+/// The argument arrays of a scalar call, each constant expanded to the call's `rows`
+/// (`ColumnarValue::values_to_arrays` makes one row when every argument is a constant,
+/// whatever the batch's row count).
+///
+/// # Errors
+/// When an array cannot be made.
+pub fn arrays(args: &[ColumnarValue], rows: usize) -> Result<Vec<ArrayRef>> {
+    args.iter().map(|a| a.to_array(rows)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constants_are_expanded_to_the_call_rows() {
+        // values_to_arrays makes one row of all-constant arguments; a UDF that then indexed
+        // rows up to the batch's count panicked (found by the SQL fuzz in score_by_cuts).
+        let args = [
+            ColumnarValue::Scalar(ScalarValue::Float64(Some(55.0))),
+            ColumnarValue::Scalar(ScalarValue::Int64(None)),
+        ];
+        let arrays = arrays(&args, 3).expect("arrays");
+        assert!(arrays.iter().all(|a| a.len() == 3));
+        assert_eq!(arrays[1].null_count(), 3);
+    }
 
     #[test]
     fn coercion_errors_name_the_argument() {

@@ -32,9 +32,10 @@ pub fn coerce(syntax: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
 pub fn map_rows<T>(
     syntax: &str,
     args: &[ColumnarValue],
+    rows: usize,
     mut apply: impl FnMut(&Prepared, &[f64]) -> T,
 ) -> Result<Vec<Option<T>>> {
-    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let arrays = crate::common::args::arrays(args, rows)?;
     let mut models = ModelColumn::new(syntax, &arrays[0])?;
     let features = FeatureColumn::new(&arrays[1])?;
     let mut out = Vec::with_capacity(features.len());

@@ -85,7 +85,7 @@ impl ScalarUDFImpl for KMeansAssign {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let mut scratch = Vec::new();
-        let clusters = map_rows(SYNTAX, &args.args, |model, features| {
+        let clusters = map_rows(SYNTAX, &args.args, args.number_rows, |model, features| {
             i64::from(model.nearest(features, &mut scratch).0) + 1
         })?;
         Ok(ColumnarValue::Array(Arc::new(Int64Array::from(clusters))))

@@ -91,7 +91,7 @@ impl ScalarUDFImpl for KMeansDistances {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let mut scratch = Vec::new();
-        let rows = map_rows(SYNTAX, &args.args, |model, features| {
+        let rows = map_rows(SYNTAX, &args.args, args.number_rows, |model, features| {
             model
                 .distances(features, &mut scratch)
                 .into_iter()

@@ -226,7 +226,7 @@ impl ScalarUDFImpl for LifecycleStage {
             })
             .collect();
         let t = thresholds(&constants, args.args.len())?;
-        let arrays = ColumnarValue::values_to_arrays(&args.args[..5])?;
+        let arrays = crate::common::args::arrays(&args.args[..5], args.number_rows)?;
         let first = arrays[0].as_primitive::<TimestampMicrosecondType>();
         let last = arrays[1].as_primitive::<TimestampMicrosecondType>();
         let purchases = arrays[2].as_primitive::<Int64Type>();

@@ -128,7 +128,7 @@ impl ScalarUDFImpl for RfmSegment {
                 return plan_err!("{SYNTAX}: map must be a constant such as 'standard'");
             }
         };
-        let arrays = ColumnarValue::values_to_arrays(&args.args[..3])?;
+        let arrays = crate::common::args::arrays(&args.args[..3], args.number_rows)?;
         let r = arrays[0].as_primitive::<Int64Type>();
         let f = arrays[1].as_primitive::<Int64Type>();
         let m = arrays[2].as_primitive::<Int64Type>();

@@ -101,7 +101,7 @@ impl ScalarUDFImpl for ScoreByCuts {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let arrays = crate::common::args::arrays(&args.args, rows)?;
         let values = arrays[0].as_primitive::<Float64Type>();
         let cuts = arrays[1].as_struct();
         let lower = cuts.column(1).as_boolean();
