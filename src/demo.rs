@@ -13,9 +13,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::SeglakeBuilder;
 use crate::error::{Result, SeglakeError, describe};
-use crate::format::{MaxRows, OutputFormat, write_batches};
 use crate::generate::{GENERATOR_VERSION, GenOptions, generate};
 use crate::library::{Library, bind};
+use crate::output::format::{MaxRows, OutputFormat, write_batches};
 
 const RFM_SEGMENT_SUMMARY: &str = include_str!("../queries/segmentation/rfm_segment_summary.sql");
 const LIFECYCLE_STAGES: &str = include_str!("../queries/segmentation/lifecycle_stages.sql");

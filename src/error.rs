@@ -99,14 +99,49 @@ fn one_line(e: &DataFusionError) -> String {
     };
     // A cluster's errors arrive as the debug text of a gRPC status.
     let text = crate::distributed::readable_error(&text).unwrap_or(text);
+    let text = strip_backtrace(&text);
+    if let Some(message) = no_matching_signature(text) {
+        return message;
+    }
     // One line: DataFusion puts hints such as "Valid fields are ..." on a line of their own.
-    let text = strip_backtrace(&text)
+    let text = text
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
     function_argument_error(&text).unwrap_or(text)
+}
+
+/// A call of a built-in function with argument types it does not take (`sum` of a text
+/// column, say), which DataFusion reports as an internal error with every signature's
+/// failure and a list of candidates on lines of their own: the call and the candidates.
+fn no_matching_signature(text: &str) -> Option<String> {
+    const MARKER: &str = "No function matches the given name and argument types '";
+    if function_argument_error(text).is_some() {
+        return None;
+    }
+    let start = text.find(MARKER)? + MARKER.len();
+    let call = &text[start..start + text[start..].find('\'')?];
+    let candidates: Vec<&str> = text
+        .split_once("Candidate functions:")
+        .map(|(_, rest)| {
+            // One signature per line, until DataFusion's own note on internal errors.
+            rest.lines()
+                .map(|l| l.trim().trim_end_matches('.'))
+                .filter(|l| !l.is_empty())
+                .take_while(|l| l.ends_with(')'))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(if candidates.is_empty() {
+        format!("no function {call}; cast the arguments to the types it takes")
+    } else {
+        format!(
+            "no function {call}; it takes {}: cast the arguments, e.g. CAST(x AS DOUBLE)",
+            candidates.join(", ")
+        )
+    })
 }
 
 /// A function's own argument error ("rfm_segment(r, f, m [, map]): r must be an integer, got
@@ -269,6 +304,23 @@ mod tests {
                 .into(),
         );
         assert_eq!(describe(&err), "coalesce: could not coerce Int64 and Utf8");
+    }
+
+    #[test]
+    fn a_built_in_call_with_wrong_types_names_the_call_and_the_candidates() {
+        let err = DataFusionError::Internal(
+            "Function 'sum' failed to match any signature, errors: Error during planning: \
+             Function 'sum' requires Decimal, but received String (DataType: Utf8).. No \
+             function matches the given name and argument types 'sum(Utf8)'. You might need \
+             to add explicit type casts.\n\tCandidate functions:\n\tsum(Decimal)\n\t\
+             sum(Float64)"
+                .into(),
+        );
+        assert_eq!(
+            describe(&err),
+            "no function sum(Utf8); it takes sum(Decimal), sum(Float64): cast the arguments, \
+             e.g. CAST(x AS DOUBLE)"
+        );
     }
 
     #[tokio::test]

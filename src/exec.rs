@@ -11,8 +11,8 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
-use crate::format::{MaxRows, OutputFormat, WriteSummary, write_stream};
 use crate::output::PendingOutput;
+use crate::output::format::{MaxRows, OutputFormat, WriteSummary, write_stream};
 
 /// Splits SQL text into statements with the session's SQL dialect.
 ///

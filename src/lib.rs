@@ -12,14 +12,13 @@ pub mod distributed;
 pub mod engine;
 pub mod error;
 pub mod exec;
-pub mod format;
 pub mod functions;
 pub mod generate;
 pub mod lake;
 pub mod library;
 pub mod output;
-pub mod output_folder;
 pub mod repl;
+pub mod replace;
 pub mod serve;
 pub mod storage;
 

@@ -3,7 +3,7 @@
 //! and the README never show a stale or invented result.
 
 use seglake::SeglakeBuilder;
-use seglake::format::{MaxRows, OutputFormat, write_batches};
+use seglake::output::format::{MaxRows, OutputFormat, write_batches};
 
 const LAKE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/lake");
 

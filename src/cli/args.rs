@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::parse_byte_size;
-use crate::format::OutputFormat;
 use crate::lake::TableSpec;
+use crate::output::format::OutputFormat;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -175,7 +175,7 @@ pub enum Command {
         /// Last day of the simulated period
         #[arg(long, value_name = "DATE", default_value = "2024-12-31", value_parser = parse_date)]
         end: NaiveDate,
-        /// Replace the tables of an existing lake in DIR
+        /// Replace an existing lake in DIR (the new one is put in place in one step when complete)
         #[arg(long)]
         overwrite: bool,
         /// Worker threads [default: number of cores]

@@ -21,8 +21,8 @@ use crate::error::{Result, SeglakeError, describe};
 use crate::exec::{
     PrintOptions, outcome_note, parse_statements, run_statement, run_statement_to_file,
 };
-use crate::format::{MaxRows, OutputFormat};
 use crate::functions;
+use crate::output::format::{MaxRows, OutputFormat};
 use crate::{SeglakeBuilder, repl};
 
 /// The origin of statements given on the command line rather than in a file.
@@ -316,7 +316,7 @@ async fn run_saved(
     let df = crate::library::bind(ctx, query, &given).await?;
     log.inputs = crate::library::inputs(&df);
     if let (false, Some(output)) = (request.partition_by.is_empty(), global.output.as_deref()) {
-        let rows = crate::output_folder::write_partitioned(
+        let rows = crate::output::folder::write_partitioned(
             ctx,
             df,
             print.format,

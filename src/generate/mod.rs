@@ -161,11 +161,8 @@ pub fn generate(options: &GenOptions) -> Result<GenSummary> {
             options.end, options.start
         )));
     }
-    prepare_target(&options.out, options.overwrite)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".seglake-gen-")
-        .tempdir_in(&options.out)
-        .map_err(|e| io_error(&options.out, e))?;
+    let whole = prepare_target(&options.out, options.overwrite)?;
+    let staging = staging_folder(&options.out, whole)?;
 
     let window = Window {
         start: days(options.start) * MICROS_PER_DAY,
@@ -208,9 +205,20 @@ pub fn generate(options: &GenOptions) -> Result<GenSummary> {
     )
     .map_err(|e| io_error(staging.path(), e))?;
 
-    for table in TABLES.iter().chain(&["_truth"]) {
-        let target = options.out.join(table);
-        std::fs::rename(staging.path().join(table), &target).map_err(|e| io_error(&target, e))?;
+    if whole {
+        // The lake is the folder: it appears (or replaces the previous one) in one step.
+        let staged = staging.keep();
+        crate::replace::replace(&staged, &options.out).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            io_error(&options.out, e)
+        })?;
+    } else {
+        // Beside other files, table by table, each in one step.
+        for table in TABLES.iter().chain(&["_truth"]) {
+            let target = options.out.join(table);
+            crate::replace::replace(&staging.path().join(table), &target)
+                .map_err(|e| io_error(&target, e))?;
+        }
     }
     Ok(GenSummary {
         rows,
@@ -222,23 +230,56 @@ fn io_error(path: &Path, e: std::io::Error) -> DataFusionError {
     DataFusionError::Execution(format!("cannot write '{}': {e}", path.display()))
 }
 
-/// Creates the target folder; refuses to mix with an existing lake unless told to replace it.
-fn prepare_target(out: &Path, overwrite: bool) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
-    for table in TABLES.iter().chain(&["_truth"]) {
-        let path = out.join(table);
-        if path.exists() {
-            if !overwrite {
-                return Err(DataFusionError::Plan(format!(
-                    "'{}' already holds a lake (found {table}/): choose another --out or pass \
-                     --overwrite",
-                    out.display()
-                )));
-            }
-            std::fs::remove_dir_all(&path).map_err(|e| io_error(&path, e))?;
+/// Checks the target: refuses to mix with an existing lake unless told to replace it. Returns
+/// whether the lake can be the whole folder (missing, empty, or holding only a lake seglake
+/// wrote and hidden files), so that it is written beside it and put in place in one step;
+/// else the tables are written inside it and put in place one by one.
+fn prepare_target(out: &Path, overwrite: bool) -> Result<bool> {
+    // `.` or `/` cannot be renamed into place.
+    let nameable = out.file_name().is_some();
+    let entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(nameable),
+        Err(e) => return Err(io_error(out, e)),
+    };
+    let mut only_lake = true;
+    for entry in entries {
+        let name = entry.map_err(|e| io_error(out, e))?.file_name();
+        let name = name.to_string_lossy();
+        let lake_part = TABLES.iter().chain(&["_truth"]).any(|t| *t == name);
+        if lake_part && !overwrite {
+            return Err(DataFusionError::Plan(format!(
+                "'{}' already holds a lake (found {name}/): choose another --out or pass \
+                 --overwrite",
+                out.display()
+            )));
         }
+        only_lake &= lake_part || name.starts_with('.');
     }
-    Ok(())
+    Ok(only_lake && nameable)
+}
+
+/// Where the lake is written before it is put in place: a hidden folder beside `out` when the
+/// lake is the whole folder, else inside it. Removed if the run fails.
+fn staging_folder(out: &Path, whole: bool) -> Result<tempfile::TempDir> {
+    let (parent, prefix) = if whole {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        std::fs::create_dir_all(&parent).map_err(|e| io_error(&parent, e))?;
+        (parent, format!(".{name}.seglake-gen-"))
+    } else {
+        (out.to_path_buf(), ".seglake-gen-".to_string())
+    };
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(&parent)
+        .map_err(|e| io_error(&parent, e))
 }
 
 fn progress_bar(options: &GenOptions) -> ProgressBar {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::format::OutputFormat;
+use crate::output::format::OutputFormat;
 
 /// A parsed backslash command.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,9 +22,9 @@ use crate::error::{Result, SeglakeError, describe as describe_error};
 use crate::exec::{
     PrintOptions, outcome_note, parse_statements, run_statement, run_statement_to_file,
 };
-use crate::format::{MaxRows, OutputFormat, write_batches};
 use crate::functions;
 use crate::library::Library;
+use crate::output::format::{MaxRows, OutputFormat, write_batches};
 use commands::Command;
 use helper::{CompletionWords, ReplHelper, is_quit_word};
 

@@ -12,8 +12,8 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{DataFrame, SessionContext};
 
-use crate::format::OutputFormat;
 use crate::lake::has_url_scheme;
+use crate::output::format::OutputFormat;
 
 /// Writes `df` under `location` partitioned by `columns`; returns the rows written.
 ///
@@ -55,7 +55,7 @@ pub async fn write_partitioned(
         .map_err(|e| io_error(&parent, e))?;
     let folder = staging.path().join("result");
     let rows = write_folder(df, format, &folder, columns).await?;
-    replace(&folder, &target, staging.path())?;
+    replace(&folder, &target)?;
     Ok(rows)
 }
 
@@ -107,19 +107,9 @@ async fn write_folder(
     Ok(rows)
 }
 
-/// Moves `new` to `target`, replacing an existing folder only once `new` is complete.
-fn replace(new: &Path, target: &Path, staging: &Path) -> Result<()> {
-    if target.exists() {
-        let old = staging.join("previous");
-        std::fs::rename(target, &old).map_err(|e| io_error(target, e))?;
-        if let Err(e) = std::fs::rename(new, target) {
-            let _ = std::fs::rename(&old, target);
-            return Err(io_error(target, e));
-        }
-    } else {
-        std::fs::rename(new, target).map_err(|e| io_error(target, e))?;
-    }
-    Ok(())
+/// Moves `new` to `target` in one step once `new` is complete (see [`crate::replace`]).
+fn replace(new: &Path, target: &Path) -> Result<()> {
+    crate::replace::replace(new, target).map_err(|e| io_error(target, e))
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> DataFusionError {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
@@ -18,6 +19,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use object_store::path::Path as StorePath;
+
+mod unreadable;
 
 /// The file formats a table can be stored in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,13 +187,34 @@ async fn listing_table(ctx: &SessionContext, spec: &TableSpec) -> Result<Listing
     };
     let options = ListingOptions::new(format.file_format()).with_file_extension(extension);
     let state = ctx.state();
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
+    let config = ListingTableConfig::new(url.clone())
+        .with_listing_options(options.clone())
         .infer_partitions_from_path(&state)
-        .await?
-        .infer_schema(&state)
         .await?;
-    ListingTable::try_new(config)
+    let inferred = crate::error::catch_panic(config.infer_schema(&state)).await;
+    match inferred {
+        Ok(config) if single_file => ListingTable::try_new(config),
+        Ok(mut config) => {
+            // A column some files lack reads as NULL there, so a folder's columns are all
+            // nullable, whatever the first file declared.
+            if let Some(schema) = config.file_schema.take() {
+                config.file_schema = Some(nullable(&schema));
+            }
+            ListingTable::try_new(config)
+        }
+        Err(e) if single_file => Err(e),
+        Err(e) => Err(unreadable::explain(ctx, &url, &options, e).await),
+    }
+}
+
+/// `schema` with every field nullable.
+fn nullable(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 fn check_local_path_exists(location: &str) -> Result<()> {

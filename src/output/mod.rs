@@ -20,6 +20,9 @@ use tokio::io::AsyncWriteExt;
 
 use crate::lake::has_url_scheme;
 
+pub mod folder;
+pub mod format;
+
 /// A file being written, and where it goes once complete.
 #[derive(Debug)]
 pub struct PendingOutput {

@@ -1,0 +1,119 @@
+//! Which file of a folder table stops it from being read. When a folder's schema cannot be
+//! inferred, DataFusion's error names neither the file with the corrupt footer nor, for files
+//! whose columns disagree, the two files; this finds them, on the error path only.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+use object_store::ObjectMeta;
+
+/// `error` with the file (or the pair of files) behind it named, when one can be found.
+pub(super) async fn explain(
+    ctx: &SessionContext,
+    url: &ListingTableUrl,
+    options: &ListingOptions,
+    error: DataFusionError,
+) -> DataFusionError {
+    match culprit(ctx, url, options).await {
+        Ok(Some(message)) => DataFusionError::Plan(message),
+        _ => error,
+    }
+}
+
+/// The first file (in name order) that cannot be read alone, or that has a column of another
+/// type than the first file has.
+async fn culprit(
+    ctx: &SessionContext,
+    url: &ListingTableUrl,
+    options: &ListingOptions,
+) -> Result<Option<String>> {
+    let state = ctx.state();
+    let store = ctx.runtime_env().object_store(url)?;
+    let mut files: Vec<ObjectMeta> = url
+        .list_all_files(&state, store.as_ref(), &options.file_extension)
+        .await?
+        .try_collect()
+        .await?;
+    files.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut first: Option<(String, SchemaRef)> = None;
+    for meta in files {
+        let name = file_name(url, &meta);
+        let one = options
+            .format
+            .infer_schema(&state, &store, std::slice::from_ref(&meta));
+        // The Parquet reader can panic on a corrupt footer; that too names the file.
+        let schema = match crate::error::catch_panic(one).await {
+            Ok(schema) => schema,
+            Err(e) => {
+                return Ok(Some(format!("{name}: {}", crate::error::describe(&e))));
+            }
+        };
+        match &first {
+            None => first = Some((name, schema)),
+            Some((first_name, first_schema)) => {
+                if let Some(conflict) = conflict(first_schema, &schema) {
+                    return Ok(Some(format!(
+                        "{name} and {first_name} disagree: {conflict}; every file of a table \
+                         needs the same type for a column"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A file's path inside the table's folder.
+fn file_name(url: &ListingTableUrl, meta: &ObjectMeta) -> String {
+    match meta.location.prefix_match(url.prefix()) {
+        Some(parts) => parts
+            .map(|p| p.as_ref().to_string())
+            .collect::<Vec<_>>()
+            .join("/"),
+        None => meta.location.to_string(),
+    }
+}
+
+/// The first column both schemas have with different types.
+fn conflict(first: &SchemaRef, other: &SchemaRef) -> Option<String> {
+    other.fields().iter().find_map(|field| {
+        let (_, theirs) = first.column_with_name(field.name())?;
+        (theirs.data_type() != field.data_type()).then(|| {
+            format!(
+                "column '{}' is {} in one and {} in the other",
+                field.name(),
+                field.data_type(),
+                theirs.data_type()
+            )
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn conflicts_name_the_column_and_types() {
+        let a = Arc::new(Schema::new(vec![Field::new(
+            "amount",
+            DataType::Float64,
+            true,
+        )]));
+        let b = Arc::new(Schema::new(vec![
+            Field::new("extra", DataType::Int64, true),
+            Field::new("amount", DataType::Utf8, true),
+        ]));
+        assert_eq!(
+            conflict(&a, &b).as_deref(),
+            Some("column 'amount' is Utf8 in one and Float64 in the other")
+        );
+        assert_eq!(conflict(&a, &a), None);
+    }
+}
