@@ -70,6 +70,23 @@ pub struct StatementOutcome {
     pub has_result: bool,
     pub summary: WriteSummary,
     pub elapsed: Duration,
+    /// The process's peak resident memory so far, as the kernel counts it (Linux).
+    pub peak_memory: Option<u64>,
+}
+
+/// The process's peak resident set size in bytes (`VmHWM` of `/proc/self/status`), where the
+/// kernel reports it: what `--memory-limit` is measured against in the README.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// Runs one statement and writes its result, if it has one, to `out`.
@@ -115,6 +132,7 @@ async fn write_result(
             has_result: false,
             summary: WriteSummary::default(),
             elapsed: start.elapsed(),
+            peak_memory: peak_memory(),
         });
     }
     let max_rows = if options.format == OutputFormat::Table {
@@ -127,6 +145,7 @@ async fn write_result(
         has_result: true,
         summary,
         elapsed: start.elapsed(),
+        peak_memory: peak_memory(),
     })
 }
 
@@ -212,6 +231,12 @@ pub fn outcome_note(outcome: &StatementOutcome, options: &PrintOptions) -> Optio
     }
     if options.timing {
         note.push_str(&format!(" in {:.3} s", outcome.elapsed.as_secs_f64()));
+        if let Some(bytes) = outcome.peak_memory {
+            note.push_str(&format!(
+                "; peak memory {:.1} MiB",
+                bytes as f64 / 1024.0 / 1024.0
+            ));
+        }
     }
     (!note.is_empty()).then_some(note)
 }
@@ -308,6 +333,7 @@ mod tests {
                 shown: 40,
             },
             elapsed: Duration::from_millis(1500),
+            peak_memory: None,
         };
         let options = PrintOptions::default();
         assert_eq!(
@@ -336,5 +362,20 @@ mod tests {
             outcome_note(&all, &quiet_timed).unwrap(),
             "1 row in 1.500 s"
         );
+        let measured = StatementOutcome {
+            peak_memory: Some(3 * 1024 * 1024 / 2),
+            ..all
+        };
+        assert_eq!(
+            outcome_note(&measured, &timed).unwrap(),
+            "1 row in 1.500 s; peak memory 1.5 MiB"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn peak_memory_is_read_from_the_kernel() {
+        let peak = peak_memory().expect("VmHWM on Linux");
+        assert!(peak > 1024 * 1024, "{peak}");
     }
 }

@@ -15,8 +15,23 @@ use rand_chacha::ChaCha8Rng;
 /// Kills per command: each lands at a random moment within the run's usual duration.
 const KILLS: usize = 8;
 
+/// A result as a reader sees it: each folder under `path` (or `path` itself) with the bytes
+/// of its files in order. File names are left out: DataFusion names the files of a
+/// partitioned write at random on every run.
+fn snapshot(path: &Path) -> BTreeMap<PathBuf, Vec<Vec<u8>>> {
+    let mut folders: BTreeMap<PathBuf, Vec<Vec<u8>>> = BTreeMap::new();
+    for (file, bytes) in files(path) {
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        folders.entry(folder).or_default().push(bytes);
+    }
+    for contents in folders.values_mut() {
+        contents.sort();
+    }
+    folders
+}
+
 /// Every file under `path` (or `path` itself) with its bytes, by path relative to `path`.
-fn snapshot(path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+fn files(path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     if path.is_file() {
         files.insert(PathBuf::new(), std::fs::read(path).expect("the file reads"));

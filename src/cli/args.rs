@@ -66,7 +66,7 @@ pub struct GlobalArgs {
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
 
-    /// Print each statement's row count and time to stderr
+    /// Print each statement's row count, time and the process's peak memory to stderr
     #[arg(long, global = true)]
     pub timing: bool,
 

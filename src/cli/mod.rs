@@ -251,6 +251,15 @@ async fn run_scripts(
             // A reader that stopped early (`| head`) is not a failure of ours.
             Err(e) if is_broken_pipe(&e) => return Ok(()),
             Err(e) => {
+                if print.timing
+                    && let Some(bytes) = crate::exec::peak_memory()
+                {
+                    // Before the error line, so the error stays the last line.
+                    eprintln!(
+                        "failed; peak memory {:.1} MiB",
+                        bytes as f64 / 1024.0 / 1024.0
+                    );
+                }
                 return Err(SeglakeError::failed(format!(
                     "{}{}",
                     origin_prefix(&origin),
