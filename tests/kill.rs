@@ -1,6 +1,7 @@
 //! Runs killed with SIGKILL at seeded random moments while they write: afterwards the target
-//! is the complete new result or exactly the previous one, never a partial or mixed one, and
-//! nothing a reader would take for data is left beside it (temporary files are hidden).
+//! is the complete new result or exactly the previous one, never a partial or mixed one,
+//! nothing a reader would take for data is left beside it (temporary files are hidden), and
+//! the next complete run removes what the killed ones left.
 
 mod common;
 
@@ -64,6 +65,22 @@ fn visible(dir: &Path) -> Vec<String> {
                 .into_owned()
         })
         .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Hidden names in `dir`: temporary files and folders of runs.
+fn hidden(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the folder lists")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.starts_with('.'))
         .collect();
     names.sort();
     names
@@ -142,6 +159,11 @@ fn kill_while_writing(
             "kill {kill} at {at:?} left visible files"
         );
     }
+    // The next complete run removes what the killed ones left (hidden, but it would pile up).
+    println!("{target}: killed runs left {:?}", hidden(dir));
+    complete(dir, new_args);
+    assert_eq!(snapshot(&path), new);
+    assert_eq!(hidden(dir), Vec::<String>::new(), "left by killed runs");
     (kept_old, got_new)
 }
 

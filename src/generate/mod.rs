@@ -207,11 +207,8 @@ pub fn generate(options: &GenOptions) -> Result<GenSummary> {
 
     if whole {
         // The lake is the folder: it appears (or replaces the previous one) in one step.
-        let staged = staging.keep();
-        crate::replace::replace(&staged, &options.out).map_err(|e| {
-            let _ = std::fs::remove_dir_all(&staged);
-            io_error(&options.out, e)
-        })?;
+        crate::replace::replace(staging.path(), &options.out)
+            .map_err(|e| io_error(&options.out, e))?;
     } else {
         // Beside other files, table by table, each in one step.
         for table in TABLES.iter().chain(&["_truth"]) {
@@ -260,8 +257,9 @@ fn prepare_target(out: &Path, overwrite: bool) -> Result<bool> {
 }
 
 /// Where the lake is written before it is put in place: a hidden folder beside `out` when the
-/// lake is the whole folder, else inside it. Removed if the run fails.
-fn staging_folder(out: &Path, whole: bool) -> Result<tempfile::TempDir> {
+/// lake is the whole folder, else inside it. Removed if the run fails, and by a later run if
+/// this one is killed.
+fn staging_folder(out: &Path, whole: bool) -> Result<crate::replace::Staging> {
     let (parent, prefix) = if whole {
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -276,10 +274,7 @@ fn staging_folder(out: &Path, whole: bool) -> Result<tempfile::TempDir> {
     } else {
         (out.to_path_buf(), ".seglake-gen-".to_string())
     };
-    tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(&parent)
-        .map_err(|e| io_error(&parent, e))
+    crate::replace::Staging::new(&parent, &prefix).map_err(|e| io_error(&parent, e))
 }
 
 fn progress_bar(options: &GenOptions) -> ProgressBar {

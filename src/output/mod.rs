@@ -71,13 +71,9 @@ impl PendingOutput {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{file_name}."))
-            .suffix(".tmp")
-            .tempfile_in(&folder)
-            .map_err(|e| {
-                DataFusionError::Execution(format!("cannot write in '{}': {e}", folder.display()))
-            })?;
+        let temp = crate::replace::temp_file_beside(&folder, &file_name).map_err(|e| {
+            DataFusionError::Execution(format!("cannot write in '{}': {e}", folder.display()))
+        })?;
         Ok(Self {
             temp,
             target: Target::Local(path),

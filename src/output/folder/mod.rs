@@ -49,9 +49,7 @@ pub async fn write_partitioned(
             parent.display()
         )));
     }
-    let staging = tempfile::Builder::new()
-        .prefix(".seglake-partitioned-")
-        .tempdir_in(&parent)
+    let staging = crate::replace::Staging::new(&parent, ".seglake-partitioned-")
         .map_err(|e| io_error(&parent, e))?;
     let folder = staging.path().join("result");
     let rows = write_folder(df, format, &folder, columns).await?;
