@@ -31,27 +31,9 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
     if z == 0.0 {
         return 0.0;
     }
-    let mut term = 1.0_f64;
-    let mut sum = 1.0_f64;
-    let mut ln_scale = 0.0_f64;
-    let mut converged = false;
-    for n in 0..MAX_TERMS {
-        let n = n as f64;
-        let ratio = (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z;
-        term *= ratio;
-        sum += term;
-        if term == 0.0 || (term.abs() <= f64::EPSILON * 0.25 * sum.abs() && ratio.abs() < 1.0) {
-            converged = true;
-            break;
-        }
-        if sum.abs() > RESCALE_ABOVE {
-            sum /= RESCALE_ABOVE;
-            term /= RESCALE_ABOVE;
-            ln_scale += RESCALE_ABOVE.ln();
-        }
-    }
-    if converged && sum > 0.0 {
-        sum.ln() + ln_scale
+    let (ln, sign) = ln_signed_series(0, |n| (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z);
+    if sign > 0.0 && ln > f64::NEG_INFINITY {
+        ln
     } else {
         f64::NAN
     }
