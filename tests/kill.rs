@@ -54,8 +54,9 @@ fn files(path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-/// Names in `dir` that are not hidden (readers skip names starting with `.`).
-fn visible(dir: &Path) -> Vec<String> {
+/// The names in `dir` that are hidden (starting with `.`: temporary files and folders of
+/// runs, which readers skip) or, with `hidden` false, the others.
+fn names(dir: &Path, hidden: bool) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("the folder lists")
         .map(|e| {
@@ -64,23 +65,7 @@ fn visible(dir: &Path) -> Vec<String> {
                 .to_string_lossy()
                 .into_owned()
         })
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    names.sort();
-    names
-}
-
-/// Hidden names in `dir`: temporary files and folders of runs.
-fn hidden(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("the folder lists")
-        .map(|e| {
-            e.expect("an entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') == hidden)
         .collect();
     names.sort();
     names
@@ -127,7 +112,7 @@ fn kill_while_writing(
     assert_ne!(old, new, "the two results differ");
     let (mut kept_old, mut got_new) = (0, 0);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let before = visible(dir);
+    let before = names(dir, false);
     for kill in 0..KILLS {
         let mut child = seglake(dir, new_args).spawn().expect("seglake starts");
         // Half anywhere in the run, half near its end, where the result is put in place.
@@ -154,16 +139,20 @@ fn kill_while_writing(
             );
         }
         assert_eq!(
-            visible(dir),
+            names(dir, false),
             before,
             "kill {kill} at {at:?} left visible files"
         );
     }
     // The next complete run removes what the killed ones left (hidden, but it would pile up).
-    println!("{target}: killed runs left {:?}", hidden(dir));
+    println!("{target}: killed runs left {:?}", names(dir, true));
     complete(dir, new_args);
     assert_eq!(snapshot(&path), new);
-    assert_eq!(hidden(dir), Vec::<String>::new(), "left by killed runs");
+    assert_eq!(
+        names(dir, true),
+        Vec::<String>::new(),
+        "left by killed runs"
+    );
     (kept_old, got_new)
 }
 

@@ -53,10 +53,9 @@ async fn culprit(
         match &first {
             None => first = Some((name, schema)),
             Some((first_name, first_schema)) => {
-                if let Some(conflict) = conflict(first_schema, &schema) {
+                if let Some(conflict) = conflict(first_name, first_schema, &name, &schema) {
                     return Ok(Some(format!(
-                        "{name} and {first_name} disagree: {conflict}; every file of a table \
-                         needs the same type for a column"
+                        "{conflict}; every file of a table needs the same type for a column"
                     )));
                 }
             }
@@ -76,13 +75,18 @@ fn file_name(url: &ListingTableUrl, meta: &ObjectMeta) -> String {
     }
 }
 
-/// The first column both schemas have with different types.
-fn conflict(first: &SchemaRef, other: &SchemaRef) -> Option<String> {
+/// The first column both files' schemas have with different types, with both named.
+fn conflict(
+    first_name: &str,
+    first: &SchemaRef,
+    other_name: &str,
+    other: &SchemaRef,
+) -> Option<String> {
     other.fields().iter().find_map(|field| {
         let (_, theirs) = first.column_with_name(field.name())?;
         (theirs.data_type() != field.data_type()).then(|| {
             format!(
-                "column '{}' is {} in one and {} in the other",
+                "column '{}' is {} in {other_name} but {} in {first_name}",
                 field.name(),
                 field.data_type(),
                 theirs.data_type()
@@ -111,9 +115,9 @@ mod tests {
             Field::new("amount", DataType::Utf8, true),
         ]));
         assert_eq!(
-            conflict(&a, &b).as_deref(),
-            Some("column 'amount' is Utf8 in one and Float64 in the other")
+            conflict("a.parquet", &a, "b.parquet", &b).as_deref(),
+            Some("column 'amount' is Utf8 in b.parquet but Float64 in a.parquet")
         );
-        assert_eq!(conflict(&a, &a), None);
+        assert_eq!(conflict("a.parquet", &a, "c.parquet", &a), None);
     }
 }
