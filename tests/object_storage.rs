@@ -9,7 +9,6 @@ mod common;
 mod servers;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Run;
@@ -17,45 +16,9 @@ use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 use servers::{AzureServer, HttpServer, S3Server, SECRET_KEY, SilentServer, SlowProxy};
 
-/// Variables that would let the developer's own cloud setup leak into a test.
-const CLOUD_VARIABLES: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT",
-    "AWS_ENDPOINT_URL",
-    "AWS_ALLOW_HTTP",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CONFIG_FILE",
-    "AZURE_STORAGE_USE_EMULATOR",
-    "AZURITE_BLOB_STORAGE_URL",
-    "AZURE_ALLOW_HTTP",
-    "AZURE_STORAGE_ACCOUNT_NAME",
-    "AZURE_STORAGE_ACCOUNT_KEY",
-    "SEGLAKE_CONFIG",
-];
-
-/// Runs `seglake` in `dir` with only the given cloud settings (HOME is `dir`, so no profile
-/// of the developer's is read).
+/// Runs `seglake` in `dir` with only the given cloud settings.
 fn seglake(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("SEGLAKE_HISTORY", dir.join(".history"));
-    for name in CLOUD_VARIABLES {
-        command.env_remove(name);
-    }
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command
-        .stdin(Stdio::null())
+    let output = servers::seglake_command(dir, args, env)
         .output()
         .expect("the seglake binary runs");
     Run {
@@ -469,21 +432,10 @@ async fn server_killed_during_a_query_fails_in_bounded_time() {
     .unwrap();
 
     let query = |dir: &Path| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
-        command
-            .args(["--config", config.to_str().unwrap()])
-            .args(["--lake", "s3://lake/shop", "-c"])
-            .arg("SELECT sum(amount), count(DISTINCT order_id) FROM transactions")
-            .current_dir(dir)
-            .env("HOME", dir);
-        for name in CLOUD_VARIABLES {
-            command.env_remove(name);
-        }
-        command
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
+        let sql = "SELECT sum(amount), count(DISTINCT order_id) FROM transactions";
+        let config = config.to_str().unwrap();
+        let args = ["--config", config, "--lake", "s3://lake/shop", "-c", sql];
+        servers::seglake_command(dir, &args, &env)
     };
 
     // Undisturbed, the slow proxy makes the run take a while: long enough to kill the server

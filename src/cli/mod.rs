@@ -378,27 +378,12 @@ fn show_queries(library: &crate::library::Library, action: &QueriesAction) -> Re
     Ok(())
 }
 
-/// `key = value` pairs of a TOML parameters file; values of any scalar type become text and are
-/// parsed by the parameter's declared type.
+/// The `key = value` pairs of a parameters file.
 fn read_params_file(path: &std::path::Path) -> Result<Vec<(String, String)>> {
     let usage =
         |msg: String| SeglakeError::usage(format!("params file '{}': {msg}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| usage(e.to_string()))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| usage(e.message().to_string()))?;
-    table
-        .into_iter()
-        .map(|(key, value)| {
-            let text = match value {
-                toml::Value::String(s) => s,
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                toml::Value::Datetime(d) => d.to_string(),
-                other => return Err(usage(format!("{key} must be a single value, got {other}"))),
-            };
-            Ok((key, text))
-        })
-        .collect()
+    crate::library::parse_params_file(&text).map_err(usage)
 }
 
 fn generate(options: &crate::generate::GenOptions) -> Result<()> {

@@ -1,6 +1,8 @@
 //! Which file of a folder table stops it from being read. When a folder's schema cannot be
 //! inferred, DataFusion's error names neither the file with the corrupt footer nor, for files
-//! whose columns disagree, the two files; this finds them, on the error path only.
+//! whose columns disagree, the two files; this finds them, on the error path only. When the
+//! store itself failed (a timeout, a reset, a refusal), the files are not read again: that
+//! would only repeat the wait, and the store's error already says what went wrong.
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
@@ -16,10 +18,25 @@ pub(super) async fn explain(
     options: &ListingOptions,
     error: DataFusionError,
 ) -> DataFusionError {
+    if is_store_failure(&error) {
+        return error;
+    }
     match culprit(ctx, url, options).await {
         Ok(Some(message)) => DataFusionError::Plan(message),
         _ => error,
     }
+}
+
+/// Whether an object store error is behind `error`.
+fn is_store_failure(error: &DataFusionError) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if e.downcast_ref::<object_store::Error>().is_some() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// The first file (in name order) that cannot be read alone, or that has a column of another
@@ -119,5 +136,20 @@ mod tests {
             Some("column 'amount' is Utf8 in b.parquet but Float64 in a.parquet")
         );
         assert_eq!(conflict("a.parquet", &a, "c.parquet", &a), None);
+    }
+
+    #[test]
+    fn store_failures_are_found_inside_other_errors() {
+        let store = object_store::Error::Generic {
+            store: "S3",
+            source: "operation timed out".into(),
+        };
+        let wrapped = DataFusionError::ParquetError(Box::new(
+            datafusion::parquet::errors::ParquetError::External(Box::new(store)),
+        ));
+        assert!(is_store_failure(&wrapped.context("inferring the schema")));
+        assert!(!is_store_failure(&DataFusionError::Plan(
+            "bad footer".into()
+        )));
     }
 }

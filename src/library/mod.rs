@@ -14,6 +14,7 @@
 //! name; the query's own session maps that name to the table given.
 
 mod bind;
+mod params;
 mod query;
 mod sql;
 
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use bind::{bind, bind_in, copy_catalogs, inputs};
+pub use params::parse_params_file;
 pub use query::{Param, ParamType, SavedQuery};
 pub use sql::{LIBRARY_SCHEMA, register_library};
 

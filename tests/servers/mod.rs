@@ -1,8 +1,8 @@
 //! Real servers for the object-storage tests, started on 127.0.0.1 and stopped on drop:
 //! SeaweedFS (S3), Azurite (Azure Blob Storage), WsgiDAV (HTTP with ranges and WebDAV
-//! listing), and two misbehaving peers
-//! written here: a server that accepts connections and never answers, and a proxy that
-//! forwards slowly (so a query is still reading when its server is killed).
+//! listing), and misbehaving peers written here: a server that accepts connections and never
+//! answers, a proxy that forwards slowly (so a query is still reading when its server is
+//! killed), and a proxy that resets, stalls, trickles or refuses on command (`fault_proxy`).
 
 #![allow(dead_code)]
 
@@ -18,8 +18,54 @@ use object_store::aws::AmazonS3Builder;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tempfile::TempDir;
 
+pub mod fault_proxy;
+
 pub const ACCESS_KEY: &str = "seglake-test-key";
 pub const SECRET_KEY: &str = "seglake-test-secret-5f0c9a";
+
+/// Variables that would let the developer's own cloud setup leak into a test.
+pub const CLOUD_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT",
+    "AWS_ENDPOINT_URL",
+    "AWS_ALLOW_HTTP",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AZURE_STORAGE_USE_EMULATOR",
+    "AZURITE_BLOB_STORAGE_URL",
+    "AZURE_ALLOW_HTTP",
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "SEGLAKE_CONFIG",
+];
+
+/// `seglake ARGS` in `dir` with only the given cloud settings (HOME is `dir`, so no profile
+/// of the developer's is read), no stdin, output captured.
+pub fn seglake_command(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seglake"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("SEGLAKE_HISTORY", dir.join(".history"));
+    for name in CLOUD_VARIABLES {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
 
 /// The folder holding the servers (`venv/bin/weed`, `venv/bin/wsgidav`,
 /// `node/node_modules/.bin/azurite-blob`), installed by `tests/servers/install.sh` if needed.

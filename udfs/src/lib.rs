@@ -8,7 +8,7 @@
 //! See `udfs/README.md` for how to add a function.
 
 pub mod clv;
-mod common;
+pub mod common;
 pub mod kmeans;
 pub mod kpi;
 pub mod lifecycle;

@@ -6,7 +6,9 @@
 //! uploaded (everything goes to a hidden sibling prefix first, then is copied in place by the
 //! server, which is quick); objects of an earlier result that the new one does not replace
 //! are removed; and `_SUCCESS` is written last, after being removed first, so a reader that
-//! waits for it never sees a mixture. If an upload fails, the target is left as it was.
+//! waits for it never sees a mixture. If an upload fails, the target is left as it was. A run
+//! killed part-way leaves no `_SUCCESS` (or the previous result with its `_SUCCESS`) and its
+//! hidden staged objects, which the next complete run of the same target removes.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -85,7 +87,48 @@ pub async fn publish(ctx: &SessionContext, folder: &Path, location: &str) -> Res
         .await
         .map_err(fail)?;
     delete_all(&store, &staged).await;
+    remove_abandoned_staging(&store, &target).await;
     Ok(())
+}
+
+/// Removes what killed runs of the same target staged (best effort). A run that is still
+/// uploading to the same target at this moment loses its staging and fails; two writers of
+/// one target at once are not supported anyway.
+async fn remove_abandoned_staging(store: &Arc<dyn ObjectStore>, target: &StorePath) {
+    let Some(name) = target.filename() else {
+        return;
+    };
+    let parent: Vec<_> = target.parts().collect();
+    let parent = StorePath::from_iter(parent[..parent.len().saturating_sub(1)].iter().cloned());
+    let parent = (!parent.as_ref().is_empty()).then_some(parent);
+    let Ok(listing) = store.list_with_delimiter(parent.as_ref()).await else {
+        return;
+    };
+    for prefix in listing.common_prefixes {
+        if prefix.filename().and_then(staged_target) != Some(name) {
+            continue;
+        }
+        let objects: Vec<StorePath> = match store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+        {
+            Ok(objects) => objects,
+            Err(_) => continue,
+        };
+        delete_all(store, &objects).await;
+    }
+}
+
+/// The target name of a staging folder name (`.seglake-staging-NAME-PID-NANOS`).
+fn staged_target(folder: &str) -> Option<&str> {
+    let rest = folder.strip_prefix(STAGING)?;
+    let mut parts = rest.rsplitn(3, '-');
+    let (nanos, pid, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let numbers =
+        pid.bytes().all(|b| b.is_ascii_digit()) && nanos.bytes().all(|b| b.is_ascii_hexdigit());
+    numbers.then_some(name)
 }
 
 /// Every file under `folder`, with its path relative to it ('/'-separated), in name order.
@@ -114,13 +157,18 @@ fn local_files(folder: &Path) -> Result<Vec<(PathBuf, String)>> {
     Ok(files)
 }
 
-/// A hidden sibling of `target` (readers skip names starting with '.'), unique per run.
+/// How staging folders' names start.
+const STAGING: &str = ".seglake-staging-";
+
+/// A hidden sibling of `target` (readers skip names starting with '.'), unique per run, named
+/// after the target so the next run of the same target can remove it if this one is killed.
 fn staging_prefix(target: &StorePath) -> StorePath {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let name = format!(".seglake-staging-{}-{nanos:x}", std::process::id());
+    let target_name = target.filename().unwrap_or("out");
+    let name = format!("{STAGING}{target_name}-{}-{nanos:x}", std::process::id());
     let parts: Vec<_> = target.parts().collect();
     match parts.split_last() {
         Some((_, parent)) => StorePath::from_iter(parent.iter().cloned()).join(name),
@@ -219,6 +267,44 @@ mod tests {
                 .starts_with("results/daily/.seglake-staging-")
         );
         let top = staging_prefix(&StorePath::from("out"));
-        assert!(top.as_ref().starts_with(".seglake-staging-"));
+        assert!(top.as_ref().starts_with(".seglake-staging-out-"));
+        assert_eq!(staged_target(top.as_ref()), Some("out"));
+        assert_eq!(
+            staged_target(".seglake-staging-daily-x-12-ff"),
+            Some("daily-x")
+        );
+        assert_eq!(staged_target(".seglake-staging-daily-x"), None);
+        assert_eq!(staged_target("daily"), None);
+    }
+
+    #[tokio::test]
+    async fn the_next_run_removes_what_killed_runs_staged() {
+        let store = Arc::new(InMemory::new());
+        let ctx = SessionContext::new();
+        let url = url::Url::parse("memory://bucket/").unwrap();
+        ctx.register_object_store(&url, Arc::clone(&store) as Arc<dyn ObjectStore>);
+        for key in [
+            "r/.seglake-staging-out-17-abc/a=1/part-0.parquet",
+            "r/.seglake-staging-out-2-ff/_SUCCESS",
+            "r/.seglake-staging-other-17-abc/part-0.parquet",
+        ] {
+            store
+                .put(&StorePath::from(key), PutPayload::from("x"))
+                .await
+                .unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("part-0.parquet"), "new").unwrap();
+        publish(&ctx, dir.path(), "memory://bucket/r/out")
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&store).await,
+            [
+                "r/.seglake-staging-other-17-abc/part-0.parquet",
+                "r/out/_SUCCESS",
+                "r/out/part-0.parquet",
+            ]
+        );
     }
 }
