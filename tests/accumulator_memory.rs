@@ -120,6 +120,13 @@ async fn aggregates_report_the_memory_their_state_holds() {
     let grouped = "FROM t GROUP BY customer_id";
     let per_group = peak_of(&ctx, &pool, &format!("SELECT count(*) {grouped}")).await;
     let single = peak_of(&ctx, &pool, "SELECT count(*) FROM t").await;
+    // A fitted model in a memory table, so evaluating it reserves only its own state.
+    ctx.sql("CREATE TABLE model AS SELECT kmeans_fit(make_array(x, y), 3) AS m FROM t")
+        .await
+        .expect("the model plans")
+        .collect()
+        .await
+        .expect("the model fits");
     // (query, baseline, bytes the state must hold at least, what it holds)
     let cases = [
         (
@@ -152,6 +159,12 @@ async fn aggregates_report_the_memory_their_state_holds() {
             single,
             ROWS * 2 * 8,
             "every point",
+        ),
+        (
+            "SELECT kmeans_evaluate(m, make_array(x, y)) FROM t CROSS JOIN model".to_string(),
+            single,
+            ROWS * 2 * 8,
+            "every row's features",
         ),
         (
             "SELECT bgnbd_fit(CAST(score AS DOUBLE), 0, 10) FROM t".to_string(),

@@ -44,8 +44,20 @@ impl ParetoNbd {
             s,
             beta: beta / scale,
         };
+        let mut log_likelihood = params.log_likelihood(customers);
+        if log_likelihood.is_nan() {
+            // Where alpha or beta is vanishingly small beside the other, a hypergeometric
+            // argument rounds to 1 in one unit of time but not in the other. The likelihood is
+            // a density of purchase times, so in the fit's rescaled time it differs by
+            // x ln(scale) per customer.
+            let rescaled = Self { r, alpha, s, beta };
+            let purchases: f64 = (0..customers.len())
+                .map(|i| customers.weight[i] * customers.frequency[i])
+                .sum();
+            log_likelihood = rescaled.log_likelihood(&scaled) + purchases * scale.ln();
+        }
         Some(Fitted {
-            log_likelihood: params.log_likelihood(customers),
+            log_likelihood,
             params,
             iterations: minimum.iterations,
             converged: minimum.converged,
@@ -215,5 +227,80 @@ mod tests {
             .collect();
         let fitted = ParetoNbd::fit(&Customers::from_rows(rows), 0.0).expect("a fit");
         assert!(!fitted.converged, "{fitted:?}");
+    }
+
+    /// Found by `cargo fuzz` (fuzz/fuzz_targets/btyd.rs): heavy buyers over short spans and one
+    /// customer whose purchases are all at the first instant. The line search tried s near
+    /// 1e23, where every hypergeometric series ran to its 10M-term limit: the fit took minutes
+    /// for 6 customers. Those evaluations now end at once, and the fit ends where it did.
+    #[test]
+    fn hopeless_series_end_at_once() {
+        let customers = Customers::from_rows(vec![
+            [15.0, 79.0, 170.0],
+            [15.0, 49.0, 136.0],
+            [15.0, 35.0, 130.0],
+            [37.0, 51.0, 117.0],
+            [18.0, 193.0, 218.0],
+            [5.0, 0.0, 0.0],
+        ]);
+        for _ in 0..1000 {
+            assert!(ln_hyp2f1_next(1.09e23, 15.0, 1.0 - 5e-15).is_nan());
+        }
+        let fitted = ParetoNbd::fit(&customers, 0.0).expect("a fit");
+        let p = fitted.params;
+        // The same parameters the fit reached before, when it took 116 s.
+        for (got, before) in [
+            (p.r, 0.003826010102532711),
+            (p.alpha, 1.072386606777065e-6),
+            (p.s, 11.136883415547258),
+            (p.beta, 217.0344139525844),
+        ] {
+            assert!((got - before).abs() <= 1e-9 * before, "{got} vs {before}");
+        }
+    }
+
+    /// Rescaled time changes the log-likelihood by x ln(scale) per customer, which the fit
+    /// uses where the likelihood in the data's own units rounds to NaN.
+    #[test]
+    fn log_likelihood_in_rescaled_time() {
+        let customers = Customers::from_rows(vec![
+            [2.0, 30.0, 38.0],
+            [0.0, 0.0, 38.0],
+            [5.0, 36.0, 39.0],
+            [1.0, 3.0, 20.0],
+        ]);
+        let model = ParetoNbd {
+            r: 0.55,
+            alpha: 10.6,
+            s: 0.61,
+            beta: 11.7,
+        };
+        let scale = 1.0 / 39.0;
+        let rescaled = ParetoNbd {
+            alpha: model.alpha * scale,
+            beta: model.beta * scale,
+            ..model
+        };
+        let direct = model.log_likelihood(&customers);
+        let via = rescaled.log_likelihood(&customers.rescaled(scale)) + 8.0 * scale.ln();
+        assert!(
+            (direct - via).abs() < 1e-12 * direct.abs(),
+            "{direct} vs {via}"
+        );
+    }
+
+    /// Found by `cargo fuzz`: the fit ended at alpha 2.5e-15 with beta 39, where the
+    /// likelihood of the customer whose purchases are all at the first instant rounds to NaN.
+    #[test]
+    fn a_fit_reports_a_finite_log_likelihood() {
+        let customers = Customers::from_rows(vec![
+            [15.0, 119.0, 135.0],
+            [15.0, 119.0, 135.0],
+            [15.0, 159.0, 287.0],
+            [15.0, 119.0, 135.0],
+            [37.0, 0.0, 0.0],
+        ]);
+        let fitted = ParetoNbd::fit(&customers, 0.0).expect("a fit");
+        assert!(fitted.log_likelihood.is_finite(), "{fitted:?}");
     }
 }

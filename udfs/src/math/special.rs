@@ -59,7 +59,8 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
 /// interpolated (cubic, in `b`) from four points beside it (2e-3 and 4e-3 away on each side),
 /// which keeps about 10 digits where the formula itself would lose them all.
 ///
-/// Returns NaN where [`ln_hyp2f1`] does.
+/// Returns NaN where [`ln_hyp2f1`] does, and at once where every form would need more than
+/// about [`MAX_TERMS`] terms.
 pub fn ln_hyp2f1_next(a: f64, b: f64, z: f64) -> f64 {
     let c = a + 1.0;
     if !(0.0..1.0).contains(&z) || a.is_nan() || a <= 0.0 || !b.is_finite() {
@@ -84,6 +85,9 @@ pub fn ln_hyp2f1_next(a: f64, b: f64, z: f64) -> f64 {
         // shrink at once when b <= a + 1, where the direct series first grows for b z terms.
         let w = z / (z - 1.0);
         let pfaff = ((b * -w - c) / (1.0 + w)).max(0.0) + 37.0 / -(-w).ln();
+        if pfaff.min(direct) > HOPELESS_TERMS {
+            return f64::NAN;
+        }
         if pfaff < direct {
             let (ln_series, sign) = ln_signed_series(0, |n| (b + n) / (c + n) * w);
             return if sign > 0.0 {
@@ -95,6 +99,9 @@ pub fn ln_hyp2f1_next(a: f64, b: f64, z: f64) -> f64 {
         return ln_hyp2f1(a, b, c, z);
     }
     let connection = (((a + eps) * y - (1.0 + eps)) / z).max(0.0) + 37.0 / -y.ln();
+    if connection.min(direct) > HOPELESS_TERMS {
+        return f64::NAN;
+    }
     if direct <= connection || a + eps <= 0.0 {
         return ln_hyp2f1(a, b, c, z);
     }
@@ -118,6 +125,12 @@ pub fn ln_hyp2f1_next(a: f64, b: f64, z: f64) -> f64 {
     }
     ln_hyp2f1_connection(a, b, z)
 }
+
+/// Estimated terms beyond which [`ln_hyp2f1_next`] gives NaN at once: every form would run
+/// into [`MAX_TERMS`] (a line search trying `a` near 1e23 with `z` within 1e-14 of 1 met
+/// this dozens of times per step, a fifth of a second each). Four times the limit, since the
+/// estimates are rough.
+const HOPELESS_TERMS: f64 = 4.0 * MAX_TERMS as f64;
 
 /// The smallest `a` for which [`ln_hyp2f1_next`] uses Euler's transformation.
 const EULER_FROM: f64 = 200.0;
