@@ -3,7 +3,7 @@
 //! `503 Service Unavailable`, for the first few connections or for all of them.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -34,12 +34,7 @@ impl FaultProxy {
     /// Proxies to `upstream` (`http://host:port`), disturbing the first `connections` whose
     /// replies reach the fault (every one for `usize::MAX`).
     pub fn start(upstream: &str, fault: Fault, connections: usize) -> Self {
-        let upstream = upstream
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-        let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
+        let (upstream, listener, endpoint) = super::proxy_listener(upstream);
         listener.set_nonblocking(true).expect("non-blocking");
         let proxy = Self {
             endpoint,

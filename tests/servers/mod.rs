@@ -403,6 +403,18 @@ impl Drop for SilentServer {
     }
 }
 
+/// A proxy's upstream address (`host:port` of `http://host:port`), its listener on a free
+/// port of 127.0.0.1, and the endpoint clients use to reach it.
+pub fn proxy_listener(upstream: &str) -> (String, TcpListener, String) {
+    let upstream = upstream
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+    let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
+    (upstream, listener, endpoint)
+}
+
 /// A TCP proxy to `upstream` that passes server replies on at about `bytes_per_second` per
 /// connection, so reading a lake takes long enough to kill the server part-way.
 pub struct SlowProxy {
@@ -411,12 +423,7 @@ pub struct SlowProxy {
 
 impl SlowProxy {
     pub fn start(upstream: &str, bytes_per_second: usize) -> Self {
-        let upstream = upstream
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-        let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
+        let (upstream, listener, endpoint) = proxy_listener(upstream);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(&upstream) else {

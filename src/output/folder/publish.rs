@@ -200,6 +200,15 @@ mod tests {
 
     use super::*;
 
+    /// A session whose `memory://bucket/` is the returned store.
+    fn memory_store() -> (Arc<InMemory>, SessionContext) {
+        let store = Arc::new(InMemory::new());
+        let ctx = SessionContext::new();
+        let url = url::Url::parse("memory://bucket/").unwrap();
+        ctx.register_object_store(&url, Arc::clone(&store) as Arc<dyn ObjectStore>);
+        (store, ctx)
+    }
+
     async fn names(store: &InMemory) -> Vec<String> {
         let mut names: Vec<String> = store
             .list(None)
@@ -213,10 +222,7 @@ mod tests {
 
     #[tokio::test]
     async fn replaces_the_previous_result_and_marks_success() {
-        let store = Arc::new(InMemory::new());
-        let ctx = SessionContext::new();
-        let url = url::Url::parse("memory://bucket/").unwrap();
-        ctx.register_object_store(&url, Arc::clone(&store) as Arc<dyn ObjectStore>);
+        let (store, ctx) = memory_store();
         store
             .put(
                 &StorePath::from("out/segment=old/part-0.parquet"),
@@ -279,10 +285,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_next_run_removes_what_killed_runs_staged() {
-        let store = Arc::new(InMemory::new());
-        let ctx = SessionContext::new();
-        let url = url::Url::parse("memory://bucket/").unwrap();
-        ctx.register_object_store(&url, Arc::clone(&store) as Arc<dyn ObjectStore>);
+        let (store, ctx) = memory_store();
         for key in [
             "r/.seglake-staging-out-17-abc/a=1/part-0.parquet",
             "r/.seglake-staging-out-2-ff/_SUCCESS",
