@@ -14,13 +14,11 @@ plan's `spilled_bytes`). With --write-readme it replaces the table in benches/RE
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import re
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -46,23 +44,6 @@ TASKS = {
 }
 LIMITS = [None, "1G", "512M"]
 UNITS = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
-
-
-def ensure_lake(binary, cache, millions, layout):
-    customers = int(millions * 1_000_000 / compare.TRANSACTIONS_PER_CUSTOMER)
-    lake = os.path.join(cache, f"lake-{millions}m" + ("" if layout == "customer" else f"-{layout}"))
-    info_path = os.path.join(lake, "_gen.json")
-    if os.path.exists(info_path):
-        return lake, json.load(open(info_path))
-    start = time.perf_counter()
-    subprocess.run([binary, "gen", "--customers", str(customers), "--layout", layout, "--out", lake,
-                    "--overwrite", "-q"], check=True)
-    tx = subprocess.run([binary, "--table", f"transactions={lake}/transactions", "--format", "csv", "-q", "-c",
-                         "SELECT count(*) FROM transactions"], capture_output=True, text=True,
-                        check=True).stdout.splitlines()[1]
-    info = {"customers": customers, "transactions": int(tx), "seconds": time.perf_counter() - start}
-    json.dump(info, open(info_path, "w"))
-    return lake, info
 
 
 def spilled(plan):
@@ -123,7 +104,7 @@ def main():
     args = parser.parse_args()
     rows, infos = [], {}
     for layout in args.layouts.split(","):
-        lake, infos[layout] = ensure_lake(args.binary, args.cache, args.millions, layout)
+        lake, infos[layout] = compare.ensure_lake(args.binary, args.cache, args.millions, layout)
         for task in args.tasks.split(","):
             for limit in LIMITS:
                 r = run(args.binary, lake, task, limit, args.threads)
