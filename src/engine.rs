@@ -170,6 +170,7 @@ impl SeglakeBuilder {
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
+            .with_physical_optimizer_rules(seglake_udfs::physical_optimizer_rules())
             .build();
         let state = match &self.cluster {
             Some(url) => distributed::connect(state, url).await?,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{query_text, two_partition_session};
+use common::{query_text, two_partition_session_with};
 
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{Expr, LogicalPlan};
@@ -34,8 +34,7 @@ const SEGMENTS: &str = "WITH customer_rfm AS (
     FROM scored ORDER BY customer_id";
 
 async fn session() -> SessionContext {
-    let ctx = two_partition_session().await;
-    with_transactions(ctx).await
+    two_partition_session_with(TRANSACTIONS).await
 }
 
 /// A session with seglake's functions but without the rule.

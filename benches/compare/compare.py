@@ -1,8 +1,9 @@
 """Side-by-side benchmarks: seglake against the tools people would use instead, on the same
 generated Parquet lake, in one run.
 
-For each lake size (millions of transactions) it generates a lake once with `seglake gen`
-(cached in --cache), then runs every task in seglake (release build, one process per run, the
+For each lake size (millions of transactions) and layout (`seglake gen --layout customer`,
+each customer's rows together, and `time`, an append-only log in time order) it generates a
+lake once with `seglake gen` (cached in --cache), then runs every task in seglake (release build, one process per run, the
 query's own time as `--timing` prints it) and in its peer (DuckDB through its Python module, one
 process per run, the query's own time), alternating between the two. It reports the median, the
 ratio seglake / peer, the peak memory (max RSS) of each, and whether each target is met; with
@@ -10,7 +11,7 @@ ratio seglake / peer, the peak memory (max RSS) of each, and whether each target
 
   python3 -m venv .venv && .venv/bin/pip install -r tests/reference/requirements.txt
   CARGO_TARGET_DIR=target cargo build --release
-  .venv/bin/python benches/compare/compare.py --sizes 1,10,20 --write-readme
+  .venv/bin/python benches/compare/compare.py --sizes 20,50 --runs 3 --model-sizes 20 --write-readme
 """
 
 import argparse
@@ -63,7 +64,21 @@ TASKS = {
                         min(order_ts) FILTER (WHERE amount >= 0) AS first_purchase,
                         max(order_ts) FILTER (WHERE amount >= 0) AS last_purchase
                  FROM read_parquet('{{t}}') WHERE order_ts < DATE '{AS_OF}' GROUP BY customer_id)""",
-        "targets": ["peer", "floor"],
+        "targets": {"customer": [("peer", 1.0), ("floor", 2.0)],
+                    "time": [("peer", 0.5), ("builtins", 1.5)]},
+    },
+    "builtins": {
+        "what": "DataFusion's own count, sum, min and max per customer over the columns rfm() reads",
+        "seglake": f"""SELECT count(*), sum(n), sum(s), max(mx), min(mn)
+           FROM (SELECT customer_id, count(*) FILTER (WHERE amount >= 0) AS n, sum(amount) AS s,
+                        max(order_ts) FILTER (WHERE amount >= 0) AS mx,
+                        min(order_ts) FILTER (WHERE amount >= 0) AS mn
+                 FROM transactions WHERE order_ts < DATE '{AS_OF}' GROUP BY customer_id)""",
+        "duckdb": f"""SELECT count(*), sum(n), sum(s), max(mx), min(mn)
+           FROM (SELECT customer_id, count(*) FILTER (WHERE amount >= 0) AS n, sum(amount) AS s,
+                        max(order_ts) FILTER (WHERE amount >= 0) AS mx,
+                        min(order_ts) FILTER (WHERE amount >= 0) AS mn
+                 FROM read_parquet('{{t}}') WHERE order_ts < DATE '{AS_OF}' GROUP BY customer_id)""",
     },
     "rfm_segments": {
         "what": "queries/segmentation/rfm_segments.sql vs equivalent DuckDB SQL",
@@ -88,7 +103,7 @@ TASKS = {
                WHEN r = 4 AND f = 1 THEN 'promising' WHEN r = 5 AND f = 1 THEN 'new'
                WHEN f <= 3 THEN 'potential_loyalists' ELSE 'champions' END)
            FROM s""",
-        "targets": ["peer"],
+        "targets": {"customer": [("peer", 1.0)], "time": [("peer", 0.6)]},
     },
     "kpi_dashboard": {
         "what": "queries/kpi/kpi_dashboard.sql with models = false (no CLV or k-means fits; five tables) vs equivalent DuckDB SQL",
@@ -246,6 +261,57 @@ print(seconds, float(v.sum()))
 }
 
 
+BLOBS_PYTHON = """
+import pandas as pd
+from sklearn.cluster import KMeans
+x = pd.read_parquet(P).values
+start = time.perf_counter()
+km = KMeans(n_clusters=8, n_init=10, random_state=0).fit(x)
+seconds = time.perf_counter() - start
+print(seconds, km.inertia_)
+"""
+
+
+def ensure_blobs(cache, points, dims):
+    """`points` distinct points in `dims` features around 8 Gaussian centres (scikit-learn's
+    make_blobs, seed 0), as a feature table without duplicate rows is; cached as Parquet."""
+    path = os.path.join(cache, f"blobs-{points}x{dims}.parquet")
+    if not os.path.exists(path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from sklearn.datasets import make_blobs
+        x, _ = make_blobs(n_samples=points, n_features=dims, centers=8, cluster_std=2.0, random_state=0)
+        pq.write_table(pa.table({f"f{i + 1}": x[:, i] for i in range(dims)}), path + ".tmp")
+        os.replace(path + ".tmp", path)
+    return path
+
+
+def run_blobs(binary, path, dims, threads, side):
+    """kmeans_fit (k = 8, n_init = 10, no standardisation) on the blobs in seglake or (`side`)
+    its scikit-learn equivalent: (seconds, peak MiB, inertia)."""
+    features = ", ".join(f"f{i + 1}" for i in range(dims))
+    sql = (f"SELECT m['inertia'] FROM (SELECT kmeans_fit(make_array({features}), 8, "
+           f"named_struct('n_init', 10, 'standardize', false)) AS m FROM points)")
+    cmd = [binary, "--table", f"points={path}", "--target-partitions", str(threads),
+           "--format", "csv", "-q", "--timing", "-c", sql]
+    if side == "seglake":
+        proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"seglake kmeans on blobs failed: {proc.stderr.strip()}")
+        return (float(re.search(r"in ([0-9.]+) s", proc.stderr).group(1)),
+                int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024,
+                float(proc.stdout.strip().splitlines()[-1]))
+    code = "import os, time\nP = " + repr(path) + "\n" + BLOBS_PYTHON
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", code],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"scikit-learn kmeans on blobs failed: {proc.stderr.strip()}")
+    seconds, inertia = (float(v) for v in proc.stdout.strip().splitlines()[-1].split())
+    return seconds, int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024, inertia
+
+
 def prepare_models(binary, lake):
     folder = os.path.join(lake, "_bench")
     if os.path.exists(os.path.join(folder, "models.parquet")):
@@ -336,15 +402,19 @@ def run_duckdb(lake, task, threads):
     return seconds, rss
 
 
-def ensure_lake(binary, cache, millions):
+def ensure_lake(binary, cache, millions, layout="customer"):
+    """The lake of about `millions` million transactions written in `layout` order (`seglake
+    gen --layout`), generated once and cached, and what `_gen.json` records of it."""
     customers = int(millions * 1_000_000 / TRANSACTIONS_PER_CUSTOMER)
-    lake = os.path.join(cache, f"lake-{millions}m")
+    lake = os.path.join(cache, f"lake-{millions}m" + ("" if layout == "customer" else f"-{layout}"))
     info_path = os.path.join(lake, "_gen.json")
     if os.path.exists(info_path):
-        return lake, json.load(open(info_path))
+        info = json.load(open(info_path))
+        if "rows" in info:
+            return lake, info
     start = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", binary, "gen", "--customers", str(customers),
-                           "--out", lake, "--overwrite", "-q"], capture_output=True, text=True)
+                           "--layout", layout, "--out", lake, "--overwrite", "-q"], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
     seconds = time.perf_counter() - start
@@ -373,6 +443,17 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}"
 
 
+def alternate(runs, ours, theirs):
+    """Runs `ours()` and `theirs()` alternately `runs` times; each returns (seconds, peak MiB,
+    ...). Gives the median seconds and the highest peak of each side, and every result."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(ours())
+        b.append(theirs())
+    return (statistics.median(r[0] for r in a), statistics.median(r[0] for r in b),
+            max(r[1] for r in a), max(r[1] for r in b), a, b)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1,10,50", help="lake sizes in millions of transactions")
@@ -381,9 +462,14 @@ def main():
     parser.add_argument("--seglake", default=os.path.join(ROOT, "target", "release", "seglake"))
     parser.add_argument("--cache", default=os.path.join(ROOT, "benches", ".lakes"))
     parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--layouts", default="customer,time",
+                        help="lake layouts (seglake gen --layout): customer order, time order")
     parser.add_argument("--model-sizes", default="1,20",
                         help="lake sizes (millions of transactions) for the model tasks; empty for none")
     parser.add_argument("--model-tasks", default=",".join(MODEL_TASKS))
+    parser.add_argument("--blobs", default="1000000x3,1000000x8",
+                        help="POINTSxFEATURES Gaussian-blob tables for kmeans_fit without duplicate rows; "
+                             "empty for none")
     parser.add_argument("--spill-check", default="50", help="size (millions) to run RFM under --memory-limit 2G")
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
@@ -395,30 +481,25 @@ def main():
     rows = []
     gen_rows = []
     for size in [float(s) if "." in s else int(s) for s in args.sizes.split(",") if s]:
-        lake, info = ensure_lake(args.seglake, args.cache, size)
-        gen_rows.append((size, info))
-        group_floor = None
-        for task in args.tasks.split(","):
-            ours, theirs = [], []
-            for _ in range(args.runs):
-                ours.append(run_seglake(args.seglake, lake, task, args.threads))
-                theirs.append(run_duckdb(lake, task, args.threads))
-            t_ours = statistics.median(r[0] for r in ours)
-            t_theirs = statistics.median(r[0] for r in theirs)
-            rss_ours = max(r[1] for r in ours)
-            rss_theirs = max(r[1] for r in theirs)
-            if task == "group_floor":
-                group_floor = t_ours
-            verdicts = []
-            for target in TASKS[task].get("targets", []):
-                if target == "peer":
-                    verdicts.append(("no slower than DuckDB", t_ours <= t_theirs))
-                if target == "floor" and group_floor:
-                    verdicts.append((f"within 2x of grouping floor ({t_ours / group_floor:.2f}x)", t_ours <= 2 * group_floor))
-            rows.append((size, task, t_ours, t_theirs, rss_ours, rss_theirs, verdicts))
-            print(f"{size}M {task}: seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), duckdb {t_theirs:.3f}s "
-                  f"({rss_theirs:.0f} MiB), ratio {t_ours / t_theirs:.2f} "
-                  + " ".join(f"[{'met' if ok else 'MISSED'}: {what}]" for what, ok in verdicts), flush=True)
+        for layout in args.layouts.split(","):
+            lake, info = ensure_lake(args.seglake, args.cache, size, layout)
+            gen_rows.append((size, layout, info))
+            measured = {}
+            for task in args.tasks.split(","):
+                t_ours, t_theirs, rss_ours, rss_theirs, _, _ = alternate(
+                    args.runs, lambda: run_seglake(args.seglake, lake, task, args.threads),
+                    lambda: run_duckdb(lake, task, args.threads))
+                measured[task] = t_ours
+                print(f"{size}M {layout} {task}: seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), duckdb "
+                      f"{t_theirs:.3f}s ({rss_theirs:.0f} MiB), ratio {t_ours / t_theirs:.2f}", flush=True)
+                rows.append([size, layout, task, t_ours, t_theirs, rss_ours, rss_theirs, []])
+            for row in rows:
+                if row[0] == size and row[1] == layout:
+                    verdicts = [verdict(kind, limit, row[3], row[4], measured)
+                                for kind, limit in TASKS[row[2]].get("targets", {}).get(layout, [])]
+                    row[7] = [v for v in verdicts if v]
+                    for what, ok in row[7]:
+                        print(f"  {size}M {layout} {row[2]}: [{'met' if ok else 'MISSED'}: {what}]", flush=True)
 
     model_rows = []
     for size in [float(s) if "." in s else int(s) for s in args.model_sizes.split(",") if s]:
@@ -428,14 +509,9 @@ def main():
             [args.seglake, "--table", f"summary={folder}/summary.parquet", "--format", "csv", "-q", "-c",
              "SELECT count(*) FROM summary"], capture_output=True, text=True, check=True).stdout.splitlines()[1])
         for task in args.model_tasks.split(","):
-            ours, theirs = [], []
-            for _ in range(args.runs):
-                ours.append(run_seglake_model(args.seglake, folder, task, args.threads))
-                theirs.append(run_python_model(folder, task, args.threads))
-            t_ours = statistics.median(r[0] for r in ours)
-            t_theirs = statistics.median(r[0] for r in theirs)
-            rss_ours = max(r[1] for r in ours)
-            rss_theirs = max(r[1] for r in theirs)
+            t_ours, t_theirs, rss_ours, rss_theirs, ours, theirs = alternate(
+                args.runs, lambda: run_seglake_model(args.seglake, folder, task, args.threads),
+                lambda: run_python_model(folder, task, args.threads))
             value_ours, value_theirs = ours[0][2], theirs[0][2]
             verdicts = []
             target = MODEL_TASKS[task].get("target")
@@ -453,12 +529,32 @@ def main():
                   f"{t_ours / t_theirs:.3f}; values {value_ours:.8g} vs {value_theirs:.8g} "
                   + " ".join(f"[{'met' if ok else 'MISSED'}: {what}]" for what, ok in verdicts), flush=True)
 
+    for spec in [b for b in args.blobs.split(",") if b]:
+        points, dims = (int(v) for v in spec.split("x"))
+        path = ensure_blobs(args.cache, points, dims)
+        t_ours, t_theirs, rss_ours, rss_theirs, ours, theirs = alternate(
+            args.runs, lambda: run_blobs(args.seglake, path, dims, args.threads, "seglake"),
+            lambda: run_blobs(args.seglake, path, dims, args.threads, "scikit-learn"))
+        inertia_ours, inertia_theirs = ours[0][2], theirs[0][2]
+        ok = t_ours <= 0.8 * t_theirs and inertia_ours <= inertia_theirs * (1 + 1e-3)
+        what = (f"at most 0.8x scikit-learn at equal or better inertia "
+                f"(inertia {inertia_ours:.6g} vs {inertia_theirs:.6g})")
+        label = f"{points / 1e6:g}M x {dims} blobs"
+        model_rows.append((label, points, f"kmeans ({dims} distinct features, standardize false)",
+                           "scikit-learn", t_ours, t_theirs, rss_ours, rss_theirs, [(what, ok)]))
+        print(f"{label} kmeans: seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), scikit-learn {t_theirs:.3f}s "
+              f"({rss_theirs:.0f} MiB), ratio {t_ours / t_theirs:.3f} [{'met' if ok else 'MISSED'}: {what}]",
+              flush=True)
+
     spill = None
     if args.spill_check:
-        lake, info = ensure_lake(args.seglake, args.cache, int(args.spill_check))
-        seconds, rss, _ = run_seglake(args.seglake, lake, "rfm", args.threads, memory_limit="2G")
-        spill = (int(args.spill_check), seconds, rss)
-        print(f"{args.spill_check}M rfm under --memory-limit 2G: {seconds:.2f}s, {rss:.0f} MiB", flush=True)
+        spill = []
+        for layout in args.layouts.split(","):
+            lake, info = ensure_lake(args.seglake, args.cache, int(args.spill_check), layout)
+            seconds, rss, _ = run_seglake(args.seglake, lake, "rfm", args.threads, memory_limit="2G")
+            spill.append((int(args.spill_check), layout, seconds, rss))
+            print(f"{args.spill_check}M {layout} rfm under --memory-limit 2G: {seconds:.2f}s, {rss:.0f} MiB",
+                  flush=True)
 
     table = render(rows, gen_rows, spill, version, duckdb.__version__, args.threads, args.runs, model_rows)
     print(table)
@@ -470,37 +566,51 @@ def main():
         open(path, "w").write(text[:i] + table + text[j:])
 
 
+def verdict(kind, limit, t_ours, t_theirs, measured):
+    """(what, met) for one target: at most `limit` times DuckDB's time ("peer"), seglake's
+    grouping floor ("floor") or DataFusion's builtin aggregates ("builtins"); None when the
+    task it compares with was not run."""
+    if kind == "peer":
+        return (f"at most {limit:g}x DuckDB", t_ours <= limit * t_theirs)
+    base = measured.get({"floor": "group_floor", "builtins": "builtins"}[kind])
+    if base is None:
+        return None
+    name = {"floor": "grouping floor", "builtins": "DataFusion's builtins"}[kind]
+    return (f"at most {limit:g}x {name} ({t_ours / base:.2f}x)", t_ours <= limit * base)
+
+
 def render(rows, gen_rows, spill, version, duck_version, threads, runs, model_rows=()):
     out = [f"Measured {datetime.date.today()} on {machine()}; {threads} threads for both engines; "
            f"{version}, DuckDB {duck_version} (Python); median of {runs} alternating runs, each a fresh "
            "process, timing the query alone.\n",
-           "| lake | task | seglake s | DuckDB s | ratio | seglake peak MiB | DuckDB peak MiB | targets |",
-           "|---|---|---|---|---|---|---|---|"]
-    for size, task, t_ours, t_theirs, rss_ours, rss_theirs, verdicts in rows:
+           "| lake | layout | task | seglake s | DuckDB s | ratio | seglake peak MiB | DuckDB peak MiB | targets |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for size, layout, task, t_ours, t_theirs, rss_ours, rss_theirs, verdicts in rows:
         targets = "; ".join(f"{'met' if ok else '**missed**'}: {what}" for what, ok in verdicts) or "-"
-        out.append(f"| {size}M tx | {task} | {t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.2f} | "
+        out.append(f"| {size}M tx | {layout} | {task} | {t_ours:.3f} | {t_theirs:.3f} | {t_ours / t_theirs:.2f} | "
                    f"{rss_ours:.0f} | {rss_theirs:.0f} | {targets} |")
     if model_rows:
         import lifetimes
         import sklearn
         out.append(f"\nModels (scikit-learn {sklearn.__version__}, lifetimes {lifetimes.__version__}; inputs "
                    "derived once per lake with seglake; each side times the fit or prediction alone):\n")
-        out.append("| lake | customers | task | peer | seglake s | peer s | ratio | seglake peak MiB | "
+        out.append("| lake | customers or points | task | peer | seglake s | peer s | ratio | seglake peak MiB | "
                    "peer peak MiB | targets |")
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         for size, customers, task, peer, t_ours, t_theirs, rss_ours, rss_theirs, verdicts in model_rows:
             targets = "; ".join(f"{'met' if ok else '**missed**'}: {what}" for what, ok in verdicts) or "-"
-            out.append(f"| {size}M tx | {customers:,} | {task} | {peer} | {t_ours:.3f} | {t_theirs:.3f} | "
+            lake = size if isinstance(size, str) else f"{size}M tx"
+            out.append(f"| {lake} | {customers:,} | {task} | {peer} | {t_ours:.3f} | {t_theirs:.3f} | "
                        f"{t_ours / t_theirs:.3f} | {rss_ours:.0f} | {rss_theirs:.0f} | {targets} |")
     out.append("\n`seglake gen` (cached lakes; all six tables and the truth):\n")
-    out.append("| lake | customers | rows written | seconds | rows/s | peak MiB |")
-    out.append("|---|---|---|---|---|---|")
-    for size, info in gen_rows:
-        out.append(f"| {size}M tx | {info['customers']:,} | {info['rows']:,} | {info['seconds']:.1f} | "
+    out.append("| lake | layout | customers | rows written | seconds | rows/s | peak MiB |")
+    out.append("|---|---|---|---|---|---|---|")
+    for size, layout, info in gen_rows:
+        out.append(f"| {size}M tx | {layout} | {info['customers']:,} | {info['rows']:,} | {info['seconds']:.1f} | "
                    f"{info['rows'] / info['seconds']:,.0f} | {info['max_rss_mib']:.0f} |")
-    if spill:
-        out.append(f"\nRFM over the {spill[0]}M-transaction lake under `--memory-limit 2G`: completed in "
-                   f"{spill[1]:.2f} s with a peak of {spill[2]:.0f} MiB.")
+    for size, layout, seconds, rss in spill or []:
+        out.append(f"\nRFM over the {size}M-transaction lake ({layout} order) under `--memory-limit 2G`: "
+                   f"completed in {seconds:.2f} s with a peak of {rss:.0f} MiB.")
     return "\n".join(out) + "\n"
 
 

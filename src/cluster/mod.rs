@@ -20,8 +20,8 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::optimizer::OptimizerRule;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-/// A session state with DataFusion's (and Ballista's) functions plus seglake's, and seglake's
-/// optimizer rules after Ballista's.
+/// A session state with DataFusion's (and Ballista's) functions plus seglake's, seglake's
+/// optimizer rules after Ballista's, and seglake's physical optimizer rule among DataFusion's.
 fn seglake_state(
     config: SessionConfig,
     runtime: Arc<RuntimeEnv>,
@@ -36,6 +36,7 @@ fn seglake_state(
         .with_config(config)
         .with_runtime_env(runtime)
         .with_optimizer_rules(rules)
+        .with_physical_optimizer_rules(seglake_udfs::physical_optimizer_rules())
         .with_scalar_functions(ballista_scalar_functions())
         .with_aggregate_functions(ballista_aggregate_functions())
         .with_window_functions(ballista_window_functions())

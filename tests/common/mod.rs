@@ -142,6 +142,14 @@ pub async fn two_partition_session() -> SessionContext {
         .expect("a session")
 }
 
+/// A two-partition seglake session after running `setup` (a statement such as
+/// `CREATE TABLE t AS ...`).
+pub async fn two_partition_session_with(setup: &str) -> SessionContext {
+    let ctx = two_partition_session().await;
+    ctx.sql(setup).await.unwrap().collect().await.unwrap();
+    ctx
+}
+
 /// The result of `sql` as an aligned text table.
 pub async fn query_text(ctx: &SessionContext, sql: &str) -> String {
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::{ExecutionPlan, collect};
@@ -28,6 +29,9 @@ pub struct Layout {
     pub skip_partial: bool,
     /// Run under memory limits small enough that the final aggregation spills.
     pub spill: bool,
+    /// With seglake's physical optimizer rule, which aggregates `rfm` and `btyd_summary` in
+    /// one phase after repartitioning the rows.
+    pub single_phase: bool,
 }
 
 impl Layout {
@@ -38,10 +42,12 @@ impl Layout {
         copy: 0,
         skip_partial: false,
         spill: false,
+        single_phase: false,
     };
 
     /// Layouts that between them use each partition count, batch size, copy, and both
-    /// settings of partial aggregation and spilling, in varied combinations.
+    /// settings of partial aggregation, spilling and one-phase aggregation, in every
+    /// combination of the last three.
     pub fn sweep(copies: usize) -> Vec<Layout> {
         const PARTITIONS: [usize; 4] = [1, 2, 7, 16];
         const BATCHES: [usize; 4] = [1, 7, 1024, 8192];
@@ -52,6 +58,7 @@ impl Layout {
                 copy: 1 + i % copies.max(1),
                 skip_partial: i % 2 == 1,
                 spill: (i / 2) % 2 == 1,
+                single_phase: i / 4 == 1,
             })
             .collect()
     }
@@ -90,8 +97,14 @@ async fn session(lake: &Path, layout: &Layout, memory_limit: Option<usize>) -> S
     if let Some(limit) = memory_limit {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
     }
-    let ctx =
-        SessionContext::new_with_config_rt(config(layout), runtime.build_arc().expect("a runtime"));
+    let mut state = SessionStateBuilder::new()
+        .with_config(config(layout))
+        .with_runtime_env(runtime.build_arc().expect("a runtime"))
+        .with_default_features();
+    if layout.single_phase {
+        state = state.with_physical_optimizer_rules(seglake_udfs::physical_optimizer_rules());
+    }
+    let ctx = SessionContext::new_with_state(state.build());
     seglake_udfs::register_all(&ctx).expect("seglake's functions register");
     let table = lake.join(format!("copy{}", layout.copy));
     ctx.register_parquet(

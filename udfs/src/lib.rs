@@ -69,6 +69,21 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
     Ok(())
 }
 
+/// DataFusion's physical optimizer rules with seglake's own: [`rfm::SinglePhasePerCustomer`]
+/// right after DataFusion combines adjacent partial and final aggregates, so the later rules
+/// (projection pushdown, cooperative scheduling, the sanity check) see its plans. For
+/// `SessionStateBuilder::with_physical_optimizer_rules`.
+pub fn physical_optimizer_rules()
+-> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
+    let at = rules
+        .iter()
+        .position(|rule| rule.name() == "CombinePartialFinalAggregate")
+        .map_or(rules.len(), |i| i + 1);
+    rules.insert(at, Arc::new(rfm::SinglePhasePerCustomer));
+    rules
+}
+
 /// Registers seglake's functions in `ctx`, without the optimizer rule [`register_all`] adds.
 ///
 /// # Errors

@@ -10,6 +10,7 @@ mod rfm_segment;
 mod score_by_cuts;
 pub mod scoring;
 pub mod segments;
+mod single_phase;
 pub mod tiers;
 mod unread_days;
 mod value_tier;
@@ -26,6 +27,7 @@ pub use rfm_cuts::RfmCuts;
 pub use rfm_score::RfmScore;
 pub use rfm_segment::RfmSegment;
 pub use score_by_cuts::ScoreByCuts;
+pub use single_phase::SinglePhasePerCustomer;
 pub use unread_days::SkipUnreadPurchaseDays;
 pub use value_tier::ValueTier;
 

@@ -4,12 +4,12 @@
 /// Points per chunk.
 pub const CHUNK: usize = 4096;
 
-/// Calls `pass(first_point, labels_of_chunk)` for every chunk of `labels` (one label per point)
-/// on up to `threads` threads, returning the results in chunk order.
-pub fn map_chunks<T: Send>(
-    labels: &mut [u32],
+/// Calls `pass(first_point, items_of_chunk)` for every chunk of `labels` (one item per point,
+/// such as its label) on up to `threads` threads, returning the results in chunk order.
+pub fn map_chunks<I: Send, T: Send>(
+    labels: &mut [I],
     threads: usize,
-    pass: impl Fn(usize, &mut [u32]) -> T + Sync,
+    pass: impl Fn(usize, &mut [I]) -> T + Sync,
 ) -> Vec<T> {
     let chunks = labels.len().div_ceil(CHUNK);
     let threads = threads.clamp(1, chunks.max(1));
@@ -20,7 +20,7 @@ pub fn map_chunks<T: Send>(
             .map(|(c, chunk)| pass(c * CHUNK, chunk))
             .collect();
     }
-    let mut jobs: Vec<Vec<(usize, &mut [u32])>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut jobs: Vec<Vec<(usize, &mut [I])>> = (0..threads).map(|_| Vec::new()).collect();
     for (c, chunk) in labels.chunks_mut(CHUNK).enumerate() {
         jobs[c % threads].push((c, chunk));
     }

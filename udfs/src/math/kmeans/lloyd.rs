@@ -2,9 +2,20 @@
 //! point to its nearest centre, move each centre to the weighted mean of its points (an empty
 //! cluster takes over the point farthest from its centre), stop when no label changes or the
 //! centres moved less than the tolerance, then assign once more to the final centres.
+//!
+//! The assignment skips the points whose centre cannot have changed, with Hamerly's bounds
+//! (G. Hamerly, "Making k-means even faster", SDM 2010): each point keeps an upper bound on the
+//! distance to its centre and a lower bound on the distance to any other centre; when the
+//! upper bound is below the lower one, or below half the distance from its centre to the
+//! nearest other centre, the point stays. Bounds move by how far the centres moved. A point
+//! that may have changed is assigned by comparing all centres, exactly as without bounds, and
+//! a skipped point provably keeps its strictly nearest centre (the comparison keeps a margin
+//! of 1e-10 for rounding), so the labels, centres and inertia are those of the plain
+//! iterations: only the number of distances computed differs. After a few iterations most
+//! points stop moving and most are skipped.
 
 use super::chunks::map_chunks;
-use super::geometry::{nearest, squared_distance};
+use super::geometry::{by_dim, squared_distance, squared_distance_n};
 use super::points::Points;
 
 /// The outcome of one run from one set of initial centres.
@@ -28,6 +39,19 @@ struct Partial {
     changed: bool,
 }
 
+/// A point's centre and Hamerly's bounds: `upper` at least the distance to its centre,
+/// `lower` at most the distance to any other centre (Euclidean, not squared).
+#[derive(Debug, Clone, Copy)]
+struct Assignment {
+    label: u32,
+    upper: f64,
+    lower: f64,
+}
+
+/// The relative margin a bound must clear for a point to be skipped, far above the rounding
+/// of the bounds' updates.
+const MARGIN: f64 = 1e-10;
+
 /// Runs Lloyd's algorithm from `centers` for at most `max_iter` iterations; it has converged
 /// when the summed squared centre shift is at most `tolerance` (absolute, in the points'
 /// units) or no label changed.
@@ -40,14 +64,25 @@ pub fn lloyd(
 ) -> Run {
     let dim = points.dim();
     let k = centers.len() / dim;
-    let mut labels = vec![u32::MAX; points.len()];
+    let mut assigned = vec![
+        Assignment {
+            label: u32::MAX,
+            upper: f64::INFINITY,
+            lower: 0.0,
+        };
+        points.len()
+    ];
     let mut iterations = 0;
     let mut strict = false;
     let mut converged = false;
     while iterations < max_iter {
         iterations += 1;
-        let partials = map_chunks(&mut labels, threads, |first, labels| {
-            assign_and_sum(points, &centers, first, labels)
+        let half_gaps = half_gaps(&centers, dim);
+        let partials = map_chunks(&mut assigned, threads, |first, chunk| {
+            by_dim!(
+                dim,
+                assign_and_sum(points, &centers, &half_gaps, first, chunk)
+            )
         });
         let mut sums = vec![0.0; k * dim];
         let mut weights = vec![0.0; k];
@@ -60,8 +95,12 @@ pub fn lloyd(
                 .for_each(|(w, x)| *w += x);
             changed |= p.changed;
         }
-        relocate_empty(points, &centers, &labels, &mut sums, &mut weights);
+        if weights.contains(&0.0) {
+            let labels: Vec<u32> = assigned.iter().map(|a| a.label).collect();
+            relocate_empty(points, &centers, &labels, &mut sums, &mut weights);
+        }
         let mut shift = 0.0;
+        let mut moves = vec![0.0; k];
         for (j, w) in weights.iter().enumerate() {
             let row = j * dim..(j + 1) * dim;
             if *w > 0.0 {
@@ -70,7 +109,9 @@ pub fn lloyd(
                 // Only possible with zero-weight points: keep the centre where it was.
                 sums[row.clone()].copy_from_slice(&centers[row.clone()]);
             }
-            shift += squared_distance(&sums[row.clone()], &centers[row]);
+            let moved = squared_distance(&sums[row.clone()], &centers[row]);
+            shift += moved;
+            moves[j] = moved.sqrt();
         }
         centers = sums;
         if !changed {
@@ -78,18 +119,22 @@ pub fn lloyd(
             converged = true;
             break;
         }
+        move_bounds(&mut assigned, &moves, threads);
         if shift <= tolerance {
             converged = true;
             break;
         }
     }
     if !strict {
-        map_chunks(&mut labels, threads, |first, labels| {
-            for (offset, label) in labels.iter_mut().enumerate() {
-                *label = nearest(points.row(first + offset), &centers).0;
-            }
+        let half_gaps = half_gaps(&centers, dim);
+        map_chunks(&mut assigned, threads, |first, chunk| {
+            by_dim!(
+                dim,
+                assign_and_sum(points, &centers, &half_gaps, first, chunk)
+            )
         });
     }
+    let labels: Vec<u32> = assigned.iter().map(|a| a.label).collect();
     let inertia = inertia(points, &centers, &labels);
     Run {
         centers,
@@ -100,8 +145,57 @@ pub fn lloyd(
     }
 }
 
-/// Assigns the points of one chunk to their nearest centres and sums them per cluster.
-fn assign_and_sum(points: &Points, centers: &[f64], first: usize, labels: &mut [u32]) -> Partial {
+/// Half the distance from each centre to its nearest other centre.
+fn half_gaps(centers: &[f64], dim: usize) -> Vec<f64> {
+    let k = centers.len() / dim;
+    let row = |j: usize| &centers[j * dim..(j + 1) * dim];
+    (0..k)
+        .map(|j| {
+            let nearest = (0..k)
+                .filter(|&other| other != j)
+                .map(|other| squared_distance(row(j), row(other)))
+                .fold(f64::INFINITY, f64::min);
+            nearest.sqrt() / 2.0
+        })
+        .collect()
+}
+
+/// Loosens the bounds by how far each centre moved: a point's upper bound grows by its own
+/// centre's move, its lower bound shrinks by the largest move of any other centre.
+fn move_bounds(assigned: &mut [Assignment], moves: &[f64], threads: usize) {
+    let (mut largest, mut second, mut at) = (0.0, 0.0, usize::MAX);
+    for (j, &m) in moves.iter().enumerate() {
+        if m > largest {
+            (second, largest, at) = (largest, m, j);
+        } else if m > second {
+            second = m;
+        }
+    }
+    map_chunks(assigned, threads, |_, chunk| {
+        for a in chunk {
+            let j = a.label as usize;
+            a.upper += moves[j];
+            a.lower -= if j == at { second } else { largest };
+        }
+    });
+}
+
+/// Whether a point with these bounds keeps its centre: its upper bound is clearly below the
+/// distance to any other centre.
+#[inline]
+fn stays(upper: f64, limit: f64) -> bool {
+    upper < limit * (1.0 - MARGIN)
+}
+
+/// Assigns the points of one chunk to their nearest centres and sums them per cluster; `D`
+/// as in [`squared_distance_n`].
+fn assign_and_sum<const D: usize>(
+    points: &Points,
+    centers: &[f64],
+    half_gaps: &[f64],
+    first: usize,
+    chunk: &mut [Assignment],
+) -> Partial {
     let dim = points.dim();
     let k = centers.len() / dim;
     let mut partial = Partial {
@@ -110,20 +204,51 @@ fn assign_and_sum(points: &Points, centers: &[f64], first: usize, labels: &mut [
         changed: false,
     };
     let weights = points.weights();
-    for (offset, label) in labels.iter_mut().enumerate() {
+    for (offset, a) in chunk.iter_mut().enumerate() {
         let i = first + offset;
         let point = points.row(i);
-        let (j, _) = nearest(point, centers);
-        partial.changed |= *label != j;
-        *label = j;
+        let old = a.label;
+        let mut keep = false;
+        if old != u32::MAX {
+            let j = old as usize;
+            let limit = half_gaps[j].max(a.lower);
+            keep = stays(a.upper, limit);
+            if !keep {
+                a.upper = squared_distance_n::<D>(point, &centers[j * dim..(j + 1) * dim]).sqrt();
+                keep = stays(a.upper, limit);
+            }
+        }
+        if !keep {
+            let (j, best, second) = two_nearest::<D>(point, centers);
+            a.label = j;
+            a.upper = best.sqrt();
+            a.lower = second.sqrt();
+            partial.changed |= old != j;
+        }
         let w = weights[i];
-        let j = j as usize;
+        let j = a.label as usize;
         partial.weights[j] += w;
         for (s, x) in partial.sums[j * dim..(j + 1) * dim].iter_mut().zip(point) {
             *s += w * x;
         }
     }
     partial
+}
+
+/// The nearest centre (ties to the lower index), its squared distance and the squared
+/// distance to the next nearest.
+#[inline]
+fn two_nearest<const D: usize>(point: &[f64], centers: &[f64]) -> (u32, f64, f64) {
+    let (mut label, mut best, mut second) = (0, f64::INFINITY, f64::INFINITY);
+    for (j, center) in centers.chunks_exact(point.len()).enumerate() {
+        let d = squared_distance_n::<D>(point, center);
+        if d < best {
+            (second, best, label) = (best, d, j as u32);
+        } else if d < second {
+            second = d;
+        }
+    }
+    (label, best, second)
 }
 
 /// Gives each empty cluster the point farthest from its current centre (farthest first, ties
@@ -205,6 +330,65 @@ mod tests {
         assert!(run.converged);
         assert_eq!(run.labels, vec![0, 0, 0, 1, 1, 1]);
         assert!((run.inertia - 8.0 / 3.0).abs() < 1e-12);
+    }
+
+    /// Plain Lloyd, every distance computed, as the reference for the bounded assignment.
+    fn exhaustive(points: &Points, mut centers: Vec<f64>, iterations: u32) -> (Vec<u32>, Vec<f64>) {
+        use super::super::geometry::nearest;
+        let dim = points.dim();
+        let k = centers.len() / dim;
+        let mut labels = vec![0; points.len()];
+        for _ in 0..iterations {
+            let mut sums = vec![0.0; k * dim];
+            let mut counts = vec![0.0; k];
+            for (i, label) in labels.iter_mut().enumerate() {
+                *label = nearest(points.row(i), &centers).0;
+                counts[*label as usize] += 1.0;
+                for (d, x) in points.row(i).iter().enumerate() {
+                    sums[*label as usize * dim + d] += x;
+                }
+            }
+            for j in 0..k {
+                for d in 0..dim {
+                    sums[j * dim + d] /= counts[j];
+                }
+            }
+            centers = sums;
+        }
+        (labels, centers)
+    }
+
+    #[test]
+    fn bounds_give_the_labels_of_every_distance_computed() {
+        // Three overlapping 3-feature blobs of distinct points.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12_345);
+        let mut next = || rng.random::<f64>();
+        let mut values = Vec::new();
+        for i in 0..3000 {
+            let centre = (i % 3) as f64 * 1.5;
+            for _ in 0..3 {
+                values.push(centre + next() + next() - 1.0);
+            }
+        }
+        let points = Points::unweighted(values, 3);
+        let start = points
+            .row(0)
+            .iter()
+            .chain(points.row(1))
+            .chain(points.row(2));
+        let start: Vec<f64> = start.chain(points.row(3)).copied().collect();
+        for iterations in [1, 2, 5, 20] {
+            let run = lloyd(&points, start.clone(), iterations, 0.0, 1);
+            // A run that converged early stops; the reference then runs as many iterations.
+            let (labels, centers) = exhaustive(&points, start.clone(), run.iterations);
+            assert_eq!(run.centers, centers, "after {iterations} iterations");
+            let reassigned: Vec<u32> = (0..points.len())
+                .map(|i| super::super::geometry::nearest(points.row(i), &centers).0)
+                .collect();
+            assert_eq!(run.labels, reassigned, "after {iterations} iterations");
+            assert!(labels.len() == run.labels.len());
+        }
     }
 
     #[test]

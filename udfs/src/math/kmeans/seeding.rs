@@ -1,44 +1,91 @@
 //! k-means++ seeding (Arthur and Vassilvitskii 2007), greedy as scikit-learn's: each new
 //! centre is the best of `2 + ln k` candidates drawn with probability proportional to weight
 //! times squared distance to the nearest centre so far.
+//!
+//! The candidates of a round are drawn first and their potentials summed in one pass over the
+//! points (each point read once per round, not once per candidate), then the winner's
+//! distances update the nearest-centre distances. A candidate's distance to a point is only
+//! computed when the triangle inequality cannot show that the point's nearest centre is
+//! nearer (with a margin of 1e-10 for rounding); the skipped terms are the values the
+//! comparison would have kept, so the sums are the same, term for term, as computing every
+//! distance.
 
 use rand::Rng;
 
-use super::geometry::squared_distance;
+use super::geometry::{by_dim, squared_distance_n};
 use super::points::Points;
 
 /// `k` initial centres (rows of `points`, one after another). The caller makes sure the
 /// points hold at least `k` distinct rows with positive weight.
 pub fn kmeans_plus_plus(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+    by_dim!(points.dim(), seed(points, k, rng))
+}
+
+/// The relative margin a bound must clear before a distance is left uncomputed.
+const MARGIN: f64 = 1e-10;
+
+fn seed<const D: usize>(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f64> {
     let n = points.len();
     let trials = 2 + (k as f64).ln() as usize;
     let weights = points.weights();
     let first = draw(&cumulative(weights.iter().copied()), rng);
     let mut centers = points.row(first).to_vec();
     let mut closest: Vec<f64> = (0..n)
-        .map(|i| squared_distance(points.row(i), points.row(first)))
+        .map(|i| squared_distance_n::<D>(points.row(i), points.row(first)))
         .collect();
-    let mut candidate_closest = vec![0.0; n];
-    let mut best_closest = vec![0.0; n];
+    // Each point's nearest centre so far, for the bound below.
+    let mut owner = vec![0u32; n];
+    let dim = points.dim();
     for _ in 1..k {
         let cumulative = cumulative(closest.iter().zip(weights).map(|(d, w)| d * w));
-        let mut best: Option<(f64, usize)> = None;
-        for _ in 0..trials {
-            let candidate = draw(&cumulative, rng);
-            let mut potential = 0.0;
-            for (i, c) in candidate_closest.iter_mut().enumerate() {
-                *c = closest[i].min(squared_distance(points.row(i), points.row(candidate)));
-                potential += *c * weights[i];
-            }
-            if best.is_none_or(|(p, _)| potential < p) {
-                best = Some((potential, candidate));
-                std::mem::swap(&mut best_closest, &mut candidate_closest);
+        let candidates: Vec<usize> = (0..trials).map(|_| draw(&cumulative, rng)).collect();
+        // gaps[t][j]: half the distance from candidate t to centre j. A point within r of its
+        // centre j, where r is less than that half, is nearer to j than to t (triangle
+        // inequality), so its nearest distance stays and t's distance need not be computed.
+        let gaps: Vec<Vec<f64>> = candidates
+            .iter()
+            .map(|&c| {
+                centers
+                    .chunks_exact(dim)
+                    .map(|centre| squared_distance_n::<D>(points.row(c), centre).sqrt() / 2.0)
+                    .collect()
+            })
+            .collect();
+        let mut potentials = vec![0.0; trials];
+        for (i, (&c, &w)) in closest.iter().zip(weights).enumerate() {
+            let row = points.row(i);
+            let reach = c.sqrt() * (1.0 + MARGIN);
+            let j = owner[i] as usize;
+            for ((potential, &candidate), gaps) in potentials.iter_mut().zip(&candidates).zip(&gaps)
+            {
+                let nearest = if reach < gaps[j] {
+                    c
+                } else {
+                    c.min(squared_distance_n::<D>(row, points.row(candidate)))
+                };
+                *potential += nearest * w;
             }
         }
-        if let Some((_, candidate)) = best {
-            centers.extend_from_slice(points.row(candidate));
-            std::mem::swap(&mut closest, &mut best_closest);
+        // The lowest potential, ties to the earlier candidate.
+        let mut best = 0;
+        for (t, p) in potentials.iter().enumerate() {
+            if *p < potentials[best] {
+                best = t;
+            }
         }
+        let winner = points.row(candidates[best]);
+        let label = (centers.len() / dim) as u32;
+        for (i, (c, o)) in closest.iter_mut().zip(&mut owner).enumerate() {
+            if c.sqrt() * (1.0 + MARGIN) < gaps[best][*o as usize] {
+                continue;
+            }
+            let d = squared_distance_n::<D>(points.row(i), winner);
+            if d < *c {
+                *c = d;
+                *o = label;
+            }
+        }
+        centers.extend_from_slice(winner);
     }
     centers
 }
@@ -82,6 +129,65 @@ mod tests {
             let near = |c: &[f64]| if c[0] < 5.0 { 0 } else { 1 };
             assert_ne!(near(&centers[..2]), near(&centers[2..]), "seed {seed}");
             assert!(centers.iter().all(|&c| c < 50.0));
+        }
+    }
+
+    /// Greedy k-means++ computing every distance, one pass per candidate: the reference.
+    fn exhaustive(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+        use super::super::geometry::squared_distance;
+        let n = points.len();
+        let trials = 2 + (k as f64).ln() as usize;
+        let weights = points.weights();
+        let first = draw(&cumulative(weights.iter().copied()), rng);
+        let mut centers = points.row(first).to_vec();
+        let mut closest: Vec<f64> = (0..n)
+            .map(|i| squared_distance(points.row(i), points.row(first)))
+            .collect();
+        for _ in 1..k {
+            let cumulative = cumulative(closest.iter().zip(weights).map(|(d, w)| d * w));
+            let mut best: Option<(f64, Vec<f64>, usize)> = None;
+            for _ in 0..trials {
+                let candidate = draw(&cumulative, rng);
+                let next: Vec<f64> = (0..n)
+                    .map(|i| closest[i].min(squared_distance(points.row(i), points.row(candidate))))
+                    .collect();
+                let potential: f64 = next
+                    .iter()
+                    .zip(weights)
+                    .map(|(c, w)| c * w)
+                    .fold(0.0, |a, b| a + b);
+                if best.as_ref().is_none_or(|(p, _, _)| potential < *p) {
+                    best = Some((potential, next, candidate));
+                }
+            }
+            let (_, next, candidate) = best.unwrap();
+            closest = next;
+            centers.extend_from_slice(points.row(candidate));
+        }
+        centers
+    }
+
+    #[test]
+    fn skipping_distances_gives_the_centres_of_computing_them_all() {
+        let mut values_rng = ChaCha8Rng::seed_from_u64(99);
+        let mut next = || values_rng.random::<f64>();
+        for dim in [3, 11] {
+            let mut values = Vec::new();
+            for i in 0..2000 {
+                let centre = (i % 6) as f64 * 4.0;
+                for _ in 0..dim {
+                    values.push(centre + next());
+                }
+            }
+            let weights = (0..2000).map(|i| 1.0 + (i % 3) as f64).collect();
+            let points = Points::new(values, dim, weights);
+            for seed in 0..5 {
+                for k in [2, 6, 9] {
+                    let ours = kmeans_plus_plus(&points, k, &mut ChaCha8Rng::seed_from_u64(seed));
+                    let all = exhaustive(&points, k, &mut ChaCha8Rng::seed_from_u64(seed));
+                    assert_eq!(ours, all, "dim {dim}, seed {seed}, k {k}");
+                }
+            }
         }
     }
 
