@@ -29,7 +29,9 @@ pub fn parse_statements(ctx: &SessionContext, sql: &str) -> Result<VecDeque<Stat
         .parse_statements()
 }
 
-/// Plans and starts one statement; DDL takes effect here and yields an empty stream.
+/// Plans and starts one statement; DDL takes effect here and yields an empty stream. A
+/// `COPY ... TO` a local path runs to completion here and appears whole or not at all
+/// ([`crate::output::copy`]).
 ///
 /// # Errors
 /// Planning errors (unknown table or column, type mismatch) and errors starting execution.
@@ -38,7 +40,7 @@ pub async fn execute_statement(
     statement: Statement,
 ) -> Result<SendableRecordBatchStream> {
     let plan = ctx.state().statement_to_plan(statement).await?;
-    ctx.execute_logical_plan(plan).await?.execute_stream().await
+    crate::output::copy::execute(ctx, plan).await
 }
 
 /// How results are shown.

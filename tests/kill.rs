@@ -193,6 +193,44 @@ fn a_killed_output_file_is_old_or_new() {
 }
 
 #[test]
+fn a_killed_copy_to_is_old_or_new() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    lake(dir.path());
+    let copy = |sql: &str| format!("COPY ({sql}) TO 'out.parquet'");
+    let new = copy(ORDERS);
+    let old = copy(&ORDERS.replace("GROUP BY", "WHERE customer_id % 2 = 0 GROUP BY"));
+    let (kept, replaced) = kill_while_writing(
+        dir.path(),
+        "out.parquet",
+        &["--lake", "lake", "-c", &old],
+        &["--lake", "lake", "-c", &new],
+        3,
+    );
+    println!("COPY ... TO: {kept} kills kept the old result, {replaced} left the new one");
+}
+
+#[test]
+fn copy_to_a_folder_replaces_it_whole() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    lake(dir.path());
+    let copy = |parts: u32| {
+        format!(
+            "COPY (SELECT customer_id, customer_id % {parts} AS part FROM customers) \
+             TO 'out/' STORED AS PARQUET PARTITIONED BY (part)"
+        )
+    };
+    complete(dir.path(), &["--lake", "lake", "-c", &copy(3)]);
+    assert_eq!(
+        names(&dir.path().join("out"), false),
+        ["part=0", "part=1", "part=2"]
+    );
+    complete(dir.path(), &["--lake", "lake", "-c", &copy(2)]);
+    // DataFusion's own COPY would have added to the folder and kept part=2.
+    assert_eq!(names(&dir.path().join("out"), false), ["part=0", "part=1"]);
+    assert_eq!(names(dir.path(), true), Vec::<String>::new());
+}
+
+#[test]
 fn a_killed_partitioned_output_is_old_or_new() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     lake(dir.path());

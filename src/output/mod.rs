@@ -20,6 +20,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::lake::has_url_scheme;
 
+pub mod copy;
 pub mod folder;
 pub mod format;
 
