@@ -295,21 +295,33 @@ def run_blobs(binary, path, dims, threads, side):
     cmd = [binary, "--table", f"points={path}", "--target-partitions", str(threads),
            "--format", "csv", "-q", "--timing", "-c", sql]
     if side == "seglake":
-        proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"seglake kmeans on blobs failed: {proc.stderr.strip()}")
-        return (float(re.search(r"in ([0-9.]+) s", proc.stderr).group(1)),
-                int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024,
-                float(proc.stdout.strip().splitlines()[-1]))
+        return timed_seglake(cmd, "seglake kmeans on blobs")
     code = "import os, time\nP = " + repr(path) + "\n" + BLOBS_PYTHON
+    return timed_python(code, threads, "scikit-learn kmeans on blobs")
+
+
+def timed_seglake(cmd, what):
+    """Runs a seglake command with --timing whose last output line is one number: (seconds of
+    the query, peak MiB, the number)."""
+    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed: {proc.stderr.strip()}")
+    seconds = float(re.search(r"in ([0-9.]+) s", proc.stderr).group(1))
+    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
+    return seconds, rss, float(proc.stdout.strip().splitlines()[-1])
+
+
+def timed_python(code, threads, what):
+    """Runs Python `code` (which prints "seconds value" last) on `threads` BLAS/OpenMP threads:
+    (seconds, peak MiB, value)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
     proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", code],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise RuntimeError(f"scikit-learn kmeans on blobs failed: {proc.stderr.strip()}")
-    seconds, inertia = (float(v) for v in proc.stdout.strip().splitlines()[-1].split())
-    return seconds, int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024, inertia
+        raise RuntimeError(f"{what} failed: {proc.stderr.strip()}")
+    seconds, value = (float(v) for v in proc.stdout.strip().splitlines()[-1].split())
+    return seconds, int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024, value
 
 
 def prepare_models(binary, lake):
@@ -329,26 +341,12 @@ def run_seglake_model(binary, folder, task, threads):
     cmd = [binary, "--table", f"features={folder}/features.parquet", "--table", f"summary={folder}/summary.parquet",
            "--table", f"models={folder}/models.parquet", "--target-partitions", str(threads),
            "--format", "csv", "-q", "--timing", "-c", MODEL_TASKS[task]["seglake"]]
-    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"seglake {task} failed: {proc.stderr.strip()}")
-    seconds = float(re.search(r"in ([0-9.]+) s", proc.stderr).group(1))
-    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
-    value = float(proc.stdout.strip().splitlines()[-1])
-    return seconds, rss, value
+    return timed_seglake(cmd, f"seglake {task}")
 
 
 def run_python_model(folder, task, threads):
     code = "import os, time\nD = " + repr(folder) + "\n" + MODEL_TASKS[task]["python"]
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    proc = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", sys.executable, "-c", code],
-                          capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{MODEL_TASKS[task]['peer']} {task} failed: {proc.stderr.strip()}")
-    seconds, value = (float(v) for v in proc.stdout.strip().splitlines()[-1].split())
-    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) / 1024
-    return seconds, rss, value
+    return timed_python(code, threads, f"{MODEL_TASKS[task]['peer']} {task}")
 
 
 def seglake_sql(task):
