@@ -5,11 +5,12 @@
 //! repartition of the partial states on the group keys, and a final aggregate merging them.
 //! That pays when the partial phase reduces the rows. Grouping transactions by customer, it
 //! reduces them only when each customer's rows sit together in the files; in a log written
-//! in time order every customer's rows are spread over all row groups, the partial phase
-//! finds almost every row a new group, and DataFusion then stops aggregating there and turns
-//! every row into a partial state (`convert_to_state`). For `rfm` and `btyd_summary` that state
-//! is wide (a list of purchase days, an exact sum), so each row is converted, repartitioned as
-//! seven columns and merged again. One phase moves the three raw columns through the
+//! in time order every customer's rows are spread over all row groups, and the partial phase
+//! either keeps most customers in its table (each partial state then holds only a few rows)
+//! or, when its probe sees little reduction, gives up and turns every row into a partial
+//! state (`convert_to_state`). For `rfm` and `btyd_summary` that state is wide (a list of
+//! purchase days, an exact sum), so it is built, repartitioned as seven columns and merged
+//! again for about every row. One phase moves the three raw columns through the
 //! repartition instead and aggregates each row once, in the partition that owns its customer.
 //!
 //! The rule rewrites
