@@ -36,7 +36,7 @@ fn seglake_state(
         .with_config(config)
         .with_runtime_env(runtime)
         .with_optimizer_rules(rules)
-        .with_physical_optimizer_rules(seglake_udfs::physical_optimizer_rules())
+        .with_physical_optimizer_rules(seglake_udfs::cluster_physical_optimizer_rules())
         .with_scalar_functions(ballista_scalar_functions())
         .with_aggregate_functions(ballista_aggregate_functions())
         .with_window_functions(ballista_window_functions())

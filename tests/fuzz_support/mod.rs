@@ -29,9 +29,19 @@ pub struct Layout {
     pub skip_partial: bool,
     /// Run under memory limits small enough that the final aggregation spills.
     pub spill: bool,
-    /// With seglake's physical optimizer rule, which aggregates `rfm` and `btyd_summary` in
-    /// one phase after repartitioning the rows.
-    pub single_phase: bool,
+    /// How per-customer aggregates (`rfm`, `btyd_summary`) are planned.
+    pub plan: Plan,
+}
+
+/// How per-customer aggregates are planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// DataFusion's partial and final aggregates.
+    TwoPhase,
+    /// In one phase after a repartition of the rows (seglake on a cluster).
+    SinglePhase,
+    /// Over radix partitions (seglake on one machine).
+    Radix,
 }
 
 impl Layout {
@@ -42,12 +52,12 @@ impl Layout {
         copy: 0,
         skip_partial: false,
         spill: false,
-        single_phase: false,
+        plan: Plan::TwoPhase,
     };
 
-    /// Layouts that between them use each partition count, batch size, copy, and both
-    /// settings of partial aggregation, spilling and one-phase aggregation, in every
-    /// combination of the last three.
+    /// Layouts that between them use each partition count, batch size, copy, both settings
+    /// of partial aggregation and spilling in every combination with DataFusion's plan, and
+    /// seglake's one-phase and radix plans with and without spilling.
     pub fn sweep(copies: usize) -> Vec<Layout> {
         const PARTITIONS: [usize; 4] = [1, 2, 7, 16];
         const BATCHES: [usize; 4] = [1, 7, 1024, 8192];
@@ -58,7 +68,11 @@ impl Layout {
                 copy: 1 + i % copies.max(1),
                 skip_partial: i % 2 == 1,
                 spill: (i / 2) % 2 == 1,
-                single_phase: i / 4 == 1,
+                plan: match i {
+                    0..4 => Plan::TwoPhase,
+                    _ if i % 2 == 0 => Plan::SinglePhase,
+                    _ => Plan::Radix,
+                },
             })
             .collect()
     }
@@ -101,8 +115,15 @@ async fn session(lake: &Path, layout: &Layout, memory_limit: Option<usize>) -> S
         .with_config(config(layout))
         .with_runtime_env(runtime.build_arc().expect("a runtime"))
         .with_default_features();
-    if layout.single_phase {
-        state = state.with_physical_optimizer_rules(seglake_udfs::physical_optimizer_rules());
+    match layout.plan {
+        Plan::TwoPhase => {}
+        Plan::SinglePhase => {
+            state = state
+                .with_physical_optimizer_rules(seglake_udfs::cluster_physical_optimizer_rules());
+        }
+        Plan::Radix => {
+            state = state.with_physical_optimizer_rules(seglake_udfs::physical_optimizer_rules());
+        }
     }
     let ctx = SessionContext::new_with_state(state.build());
     seglake_udfs::register_all(&ctx).expect("seglake's functions register");

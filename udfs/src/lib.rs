@@ -13,6 +13,7 @@ pub mod kmeans;
 pub mod kpi;
 pub mod lifecycle;
 pub mod math;
+pub mod radix;
 pub mod rfm;
 
 use std::sync::Arc;
@@ -69,18 +70,32 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
     Ok(())
 }
 
-/// DataFusion's physical optimizer rules with seglake's own: [`rfm::SinglePhasePerCustomer`]
-/// right after DataFusion combines adjacent partial and final aggregates, so the later rules
-/// (projection pushdown, cooperative scheduling, the sanity check) see its plans. For
-/// `SessionStateBuilder::with_physical_optimizer_rules`.
+/// DataFusion's physical optimizer rules with seglake's own for one machine:
+/// [`radix::RadixAggregatePerCustomer`] right after DataFusion combines adjacent partial and
+/// final aggregates, so the later rules (projection pushdown, cooperative scheduling, the
+/// sanity check) see its plans. For `SessionStateBuilder::with_physical_optimizer_rules`.
 pub fn physical_optimizer_rules()
 -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
+    with_rule_after_combine(Arc::new(radix::RadixAggregatePerCustomer))
+}
+
+/// The physical optimizer rules of a Ballista scheduler and its executors: as
+/// [`physical_optimizer_rules`], with [`rfm::SinglePhasePerCustomer`] in place of the radix
+/// aggregation, whose node Ballista's plan codec cannot send to an executor.
+pub fn cluster_physical_optimizer_rules()
+-> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
+    with_rule_after_combine(Arc::new(rfm::SinglePhasePerCustomer))
+}
+
+fn with_rule_after_combine(
+    rule: Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>,
+) -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
     let at = rules
         .iter()
         .position(|rule| rule.name() == "CombinePartialFinalAggregate")
         .map_or(rules.len(), |i| i + 1);
-    rules.insert(at, Arc::new(rfm::SinglePhasePerCustomer));
+    rules.insert(at, rule);
     rules
 }
 
