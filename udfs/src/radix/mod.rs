@@ -37,6 +37,7 @@
 
 mod aggregate;
 mod exec;
+mod gather;
 mod partition;
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::hash_utils::create_hashes;
@@ -16,6 +16,8 @@ use datafusion::physical_expr_common::utils::evaluate_expressions_to_arrays;
 use datafusion::physical_plan::repartition::REPARTITION_RANDOM_STATE;
 use datafusion::physical_plan::spill::SpillManager;
 use futures::StreamExt;
+
+use super::gather::{Gather, Source};
 
 /// How rows are assigned to radix partitions: the output partition is the one DataFusion's
 /// `RepartitionExec` would send the row to (the hash of the group keys with its seed, modulo
@@ -52,7 +54,12 @@ impl RadixLayout {
 
     #[inline]
     fn partition_of(&self, hash: u64) -> usize {
-        let output = (hash % self.outputs as u64) as usize;
+        // The remainder `RepartitionExec` takes; a mask for the usual power-of-two counts.
+        let output = if self.outputs.is_power_of_two() {
+            (hash & (self.outputs as u64 - 1)) as usize
+        } else {
+            (hash % self.outputs as u64) as usize
+        };
         let sub = if self.sub_bits == 0 {
             0
         } else {
@@ -70,20 +77,31 @@ pub(super) struct RadixPart {
     pub(super) reservation: MemoryReservation,
 }
 
-/// Pending rows of one radix partition: slices of reordered input batches, compacted into one
-/// batch of their own once they are enough rows.
+/// Rows of one radix partition read so far: gathered rows and the batches made of them.
 #[derive(Default)]
 struct Pending {
-    slices: Vec<RecordBatch>,
-    rows: usize,
-    /// The share of the reordered batches' memory these slices are counted for.
-    bytes: usize,
+    gather: Gather,
     batches: Vec<RecordBatch>,
     batch_bytes: usize,
 }
 
-/// Rows a radix partition gathers in slices before they are copied into one batch.
-const COMPACT_ROWS: usize = 4096;
+impl Pending {
+    fn bytes(&self) -> usize {
+        self.gather.bytes() + self.batch_bytes
+    }
+
+    /// Turns the gathered rows into a batch of their own.
+    fn seal(&mut self, schema: &SchemaRef) -> Result<()> {
+        if let Some(batch) = self.gather.finish(schema)? {
+            self.batch_bytes += batch.get_array_memory_size();
+            self.batches.push(batch);
+        }
+        Ok(())
+    }
+}
+
+/// Rows a radix partition gathers before they become a batch.
+const BATCH_ROWS: usize = 4096;
 
 /// Reads `input` to its end and splits its rows by radix partition.
 pub(super) async fn partition_input(
@@ -100,7 +118,8 @@ pub(super) async fn partition_input(
     let mut hashes = Vec::new();
     let mut parts = Vec::new();
     let mut counts = vec![0usize; total + 1];
-    let mut indices = Vec::new();
+    let mut next = vec![0usize; total + 1];
+    let mut indices: Vec<u32> = Vec::new();
 
     while let Some(batch) = input.next().await {
         let batch = batch?;
@@ -117,7 +136,8 @@ pub(super) async fn partition_input(
             &mut hashes,
         )?;
 
-        // A counting sort of the row numbers by radix partition.
+        // A counting sort of the row numbers by radix partition, then one `take`: each radix
+        // partition's rows of the batch are then one run.
         parts.clear();
         parts.extend(hashes.iter().map(|&h| layout.partition_of(h) as u32));
         counts.iter_mut().for_each(|c| *c = 0);
@@ -128,37 +148,43 @@ pub(super) async fn partition_input(
             counts[p + 1] += counts[p];
         }
         indices.clear();
-        indices.resize(rows, 0u32);
-        let mut next = counts.clone();
+        indices.resize(rows, 0);
+        next.copy_from_slice(&counts);
         for (row, &p) in parts.iter().enumerate() {
             let at = &mut next[p as usize];
             indices[*at] = row as u32;
             *at += 1;
         }
-        let sorted = take_record_batch(&batch, &UInt32Array::from(std::mem::take(&mut indices)))?;
-        let bytes = sorted.get_array_memory_size();
+        let order = UInt32Array::from(std::mem::take(&mut indices));
+        let sorted = take_record_batch(&batch, &order)?;
+        indices = order
+            .into_parts()
+            .1
+            .into_inner()
+            .into_vec()
+            .unwrap_or_default();
+        let data: Vec<_> = sorted.columns().iter().map(|c| c.to_data()).collect();
+        let source = Source::new(&sorted, &data);
 
-        if reservation.try_grow(bytes).is_err() {
-            spill_all(&schema, &mut pending, &mut spills, &reservation, &spill)?;
-            reservation.try_grow(bytes)?;
-        }
         for (p, slot) in pending.iter_mut().enumerate() {
             let (start, end) = (counts[p], counts[p + 1]);
             if start == end {
                 continue;
             }
-            slot.slices.push(sorted.slice(start, end - start));
-            slot.rows += end - start;
-            slot.bytes += bytes * (end - start) / rows;
-            if slot.rows >= COMPACT_ROWS {
-                compact(&schema, slot, &reservation)?;
+            slot.gather.append(&source, start, end, BATCH_ROWS);
+            if slot.gather.rows() >= BATCH_ROWS {
+                slot.seal(&schema)?;
             }
+        }
+        let held: usize = pending.iter().map(Pending::bytes).sum();
+        if reservation.try_resize(held).is_err() {
+            spill_all(&schema, &mut pending, &mut spills, &reservation, &spill)?;
         }
     }
 
     let mut out = Vec::with_capacity(total);
     for (mut slot, spilled) in pending.into_iter().zip(spills) {
-        compact(&schema, &mut slot, &reservation)?;
+        slot.seal(&schema)?;
         let held = slot.batch_bytes.min(reservation.size());
         out.push(RadixPart {
             batches: slot.batches,
@@ -167,26 +193,6 @@ pub(super) async fn partition_input(
         });
     }
     Ok(out)
-}
-
-/// Copies a partition's pending slices into one batch of its own, so that the reordered input
-/// batches they point into can be freed.
-fn compact(schema: &SchemaRef, slot: &mut Pending, reservation: &MemoryReservation) -> Result<()> {
-    if slot.slices.is_empty() {
-        return Ok(());
-    }
-    let batch = concat_batches(schema, &slot.slices)?;
-    let size = batch.get_array_memory_size();
-    slot.slices.clear();
-    // The slices' share is given back and the copy counted instead; growing past the limit
-    // here is at most one compact batch, which the next input batch spills if it must.
-    reservation.grow(size);
-    reservation.shrink(slot.bytes.min(reservation.size()));
-    slot.bytes = 0;
-    slot.rows = 0;
-    slot.batch_bytes += size;
-    slot.batches.push(batch);
-    Ok(())
 }
 
 /// Writes every radix partition's rows held in memory to a spill file of its own, and gives
@@ -199,21 +205,41 @@ fn spill_all(
     spill: &SpillManager,
 ) -> Result<()> {
     for (slot, files) in pending.iter_mut().zip(spills.iter_mut()) {
-        if slot.slices.is_empty() && slot.batches.is_empty() {
+        slot.seal(schema)?;
+        if slot.batches.is_empty() {
             continue;
         }
-        let mut batches = std::mem::take(&mut slot.batches);
-        if !slot.slices.is_empty() {
-            batches.push(concat_batches(schema, &slot.slices)?);
-            slot.slices.clear();
-        }
+        let batches = std::mem::take(&mut slot.batches);
         if let Some(file) = spill.spill_record_batch_and_finish(&batches, "radix aggregate")? {
             files.push(file);
         }
-        slot.rows = 0;
-        slot.bytes = 0;
         slot.batch_bytes = 0;
     }
     reservation.free();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_partitions_refine_the_repartition_remainder() {
+        for (outputs, target, per_output) in
+            [(2, 256, 128), (3, 256, 64), (1, 256, 256), (16, 8, 1)]
+        {
+            let layout = RadixLayout::new(outputs, target);
+            assert_eq!(layout.per_output(), per_output, "{outputs} outputs");
+            assert_eq!(layout.total(), outputs * per_output);
+            let mut seen = vec![false; layout.total()];
+            for i in 0..20_000u64 {
+                let hash = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i << 7);
+                let radix = layout.partition_of(hash);
+                // The output partition is the one RepartitionExec picks: hash % outputs.
+                assert_eq!(radix / per_output, (hash % outputs as u64) as usize);
+                seen[radix] = true;
+            }
+            assert!(seen.iter().all(|s| *s), "every radix partition gets rows");
+        }
+    }
 }

@@ -1,6 +1,10 @@
 //! A physical optimizer rule: per-customer aggregates (`rfm`, `btyd_summary`) in one phase
 //! after repartitioning the raw rows on the group keys.
 //!
+//! This is the plan of a Ballista cluster (`crate::cluster_physical_optimizer_rules`), whose
+//! plan codec sends only DataFusion's own nodes to the executors; on one machine seglake plans
+//! [`RadixAggregateExec`](crate::radix::RadixAggregateExec) instead.
+//!
 //! DataFusion aggregates in two phases: a partial aggregate per input partition, a hash
 //! repartition of the partial states on the group keys, and a final aggregate merging them.
 //! That pays when the partial phase reduces the rows. Grouping transactions by customer, it

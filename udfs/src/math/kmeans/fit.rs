@@ -95,7 +95,7 @@ pub fn fit_kmeans(points: &Points, options: &KMeansOptions) -> Result<Clustering
     if k < 2 {
         return Err(KMeansError::TooFewClusters(k));
     }
-    let distinct = distinct_weighted(points);
+    let distinct = distinct_weighted_up_to(points, k);
     if distinct < k {
         return Err(KMeansError::TooFewPoints { k, distinct });
     }
@@ -112,15 +112,24 @@ pub fn fit_kmeans(points: &Points, options: &KMeansOptions) -> Result<Clustering
     Ok(ordered(scaled.dim(), k, scaling, &scaled, best))
 }
 
-/// Distinct rows with positive weight (rows that compare equal count once).
-fn distinct_weighted(points: &Points) -> usize {
-    let mut rows: Vec<&[f64]> = (0..points.len())
-        .filter(|&i| points.weights()[i] > 0.0)
-        .map(|i| points.row(i))
-        .collect();
-    rows.sort_unstable_by(|a, b| compare_rows(a, b));
-    rows.dedup_by(|a, b| compare_rows(a, b).is_eq());
-    rows.len()
+/// Distinct rows with positive weight (rows that compare equal count once), counted up to
+/// `limit`: a fit only needs to know there are k of them, which the first rows usually show,
+/// where counting them all would sort every row.
+fn distinct_weighted_up_to(points: &Points, limit: usize) -> usize {
+    let mut seen: Vec<&[f64]> = Vec::with_capacity(limit);
+    for i in 0..points.len() {
+        if points.weights()[i] <= 0.0 {
+            continue;
+        }
+        let row = points.row(i);
+        if !seen.iter().any(|s| compare_rows(s, row).is_eq()) {
+            seen.push(row);
+            if seen.len() >= limit {
+                break;
+            }
+        }
+    }
+    seen.len()
 }
 
 /// One start: seeded k-means++, then Lloyd.
