@@ -7,3 +7,4 @@ pub mod exact_sum;
 pub mod lists;
 pub mod rows;
 pub mod single_group;
+pub mod two_phase;

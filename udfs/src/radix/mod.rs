@@ -46,12 +46,11 @@ use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
-use datafusion::physical_plan::repartition::RepartitionExec;
-use datafusion::physical_plan::{ExecutionPlan, InputOrderMode, Partitioning};
+use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
 
 pub use exec::RadixAggregateExec;
 
+use crate::common::two_phase::per_customer_two_phase;
 use crate::rfm::{BtydSummary, Rfm};
 
 /// See the module documentation.
@@ -85,31 +84,11 @@ impl PhysicalOptimizerRule for RadixAggregatePerCustomer {
 /// The radix plan for `node`, when it is the final aggregate of a per-customer aggregation
 /// (see the module documentation).
 fn radix(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(last) = node.downcast_ref::<AggregateExec>() else {
-        return Ok(None);
-    };
-    if *last.mode() != AggregateMode::FinalPartitioned || last.limit_options().is_some() {
-        return Ok(None);
-    }
-    let Some(repartition) = last.input().downcast_ref::<RepartitionExec>() else {
-        return Ok(None);
-    };
-    let Partitioning::Hash(_, partitions) = repartition.partitioning() else {
-        return Ok(None);
-    };
-    if repartition.preserve_order() {
-        return Ok(None);
-    }
-    let Some(first) = repartition.input().downcast_ref::<AggregateExec>() else {
+    let Some((first, partitions)) = per_customer_two_phase(node, is_per_customer) else {
         return Ok(None);
     };
     let aggregates = first.aggr_expr();
-    if *first.mode() != AggregateMode::Partial
-        || first.limit_options().is_some()
-        || *first.input_order_mode() != InputOrderMode::Linear
-        || !first.group_expr().is_single()
-        || first.group_expr().expr().is_empty()
-        || !aggregates.iter().any(|a| is_per_customer(a.fun()))
+    if *first.input_order_mode() != InputOrderMode::Linear
         || aggregates
             .iter()
             .any(|a| !a.groups_accumulator_supported() || !a.order_bys().is_empty())
@@ -121,9 +100,9 @@ fn radix(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>
         aggregates.to_vec(),
         first.filter_expr().to_vec(),
         Arc::clone(first.input()),
-        *partitions,
+        partitions,
     )?;
-    if radix.schema() != last.schema() {
+    if radix.schema() != node.schema() {
         return Ok(None);
     }
     Ok(Some(Arc::new(radix)))

@@ -49,6 +49,7 @@ use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
 use super::{BtydSummary, Rfm};
+use crate::common::two_phase::per_customer_two_phase;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -81,35 +82,13 @@ impl PhysicalOptimizerRule for SinglePhasePerCustomer {
 /// The one-phase plan for `node`, when it is the final aggregate of a per-customer
 /// aggregation (see the module documentation).
 fn single_phase(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(last) = node.downcast_ref::<AggregateExec>() else {
+    let Some((first, partitions)) = per_customer_two_phase(node, is_per_customer) else {
         return Ok(None);
     };
-    if *last.mode() != AggregateMode::FinalPartitioned {
-        return Ok(None);
-    }
-    let Some(repartition) = last.input().downcast_ref::<RepartitionExec>() else {
-        return Ok(None);
-    };
-    let Partitioning::Hash(_, partitions) = repartition.partitioning() else {
-        return Ok(None);
-    };
-    if repartition.preserve_order() {
-        return Ok(None);
-    }
-    let Some(first) = repartition.input().downcast_ref::<AggregateExec>() else {
-        return Ok(None);
-    };
-    if *first.mode() != AggregateMode::Partial
-        || first.group_expr().groups().len() != 1
-        || first.group_expr().expr().is_empty()
-        || !first.aggr_expr().iter().any(|a| is_per_customer(a.fun()))
-    {
-        return Ok(None);
-    }
     let keys = first.group_expr().input_exprs();
     let rows = Arc::new(RepartitionExec::try_new(
         Arc::clone(first.input()),
-        Partitioning::Hash(keys, *partitions),
+        Partitioning::Hash(keys, partitions),
     )?);
     let once = AggregateExec::try_new(
         AggregateMode::SinglePartitioned,
@@ -119,7 +98,7 @@ fn single_phase(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Executio
         rows,
         first.input_schema(),
     )?;
-    if once.schema() != last.schema() {
+    if once.schema() != node.schema() {
         return Ok(None);
     }
     Ok(Some(Arc::new(once)))
