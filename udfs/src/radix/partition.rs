@@ -171,10 +171,11 @@ pub(super) async fn partition_input(
             if start == end {
                 continue;
             }
-            slot.gather.append(&source, start, end, BATCH_ROWS);
-            if slot.gather.rows() >= BATCH_ROWS {
+            // Sealed before a run would overflow the gather's buffers, so they never grow.
+            if slot.gather.rows() + (end - start) > BATCH_ROWS {
                 slot.seal(&schema)?;
             }
+            slot.gather.append(&source, start, end, BATCH_ROWS);
         }
         let held: usize = pending.iter().map(Pending::bytes).sum();
         if reservation.try_resize(held).is_err() {
