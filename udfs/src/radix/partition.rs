@@ -179,7 +179,16 @@ pub(super) async fn partition_input(
         }
         let held: usize = pending.iter().map(Pending::bytes).sum();
         if reservation.try_resize(held).is_err() {
-            spill_all(&schema, &mut pending, &mut spills, &reservation, &spill)?;
+            // Half the rows held go to disk, the largest radix partitions first; all of
+            // them when that is not enough.
+            let kept = spill_largest(&schema, &mut pending, &mut spills, held / 2, &spill)?;
+            if reservation.try_resize(kept).is_err() {
+                let kept = spill_largest(&schema, &mut pending, &mut spills, 0, &spill)?;
+                // What is left are the gathers' buffers, a few rows per radix partition.
+                if reservation.try_resize(kept).is_err() {
+                    reservation.free();
+                }
+            }
         }
     }
 
@@ -196,28 +205,36 @@ pub(super) async fn partition_input(
     Ok(out)
 }
 
-/// Writes every radix partition's rows held in memory to a spill file of its own, and gives
-/// their memory back.
-fn spill_all(
+/// Writes radix partitions' rows held in memory to a spill file each, the largest first,
+/// until the rows still held take at most `target` bytes. Gives the bytes still held.
+fn spill_largest(
     schema: &SchemaRef,
     pending: &mut [Pending],
     spills: &mut [Vec<Arc<dyn SpillFile>>],
-    reservation: &MemoryReservation,
+    target: usize,
     spill: &SpillManager,
-) -> Result<()> {
-    for (slot, files) in pending.iter_mut().zip(spills.iter_mut()) {
+) -> Result<usize> {
+    let mut held: usize = pending.iter().map(Pending::bytes).sum();
+    let mut order: Vec<usize> = (0..pending.len()).collect();
+    order.sort_by_key(|&p| std::cmp::Reverse(pending[p].bytes()));
+    for p in order {
+        if held <= target {
+            break;
+        }
+        let slot = &mut pending[p];
+        let before = slot.bytes();
         slot.seal(schema)?;
         if slot.batches.is_empty() {
             continue;
         }
         let batches = std::mem::take(&mut slot.batches);
         if let Some(file) = spill.spill_record_batch_and_finish(&batches, "radix aggregate")? {
-            files.push(file);
+            spills[p].push(file);
         }
         slot.batch_bytes = 0;
+        held = held + slot.bytes() - before;
     }
-    reservation.free();
-    Ok(())
+    Ok(held)
 }
 
 #[cfg(test)]
