@@ -7,7 +7,8 @@
 //! (G. Hamerly, "Making k-means even faster", SDM 2010): each point keeps an upper bound on the
 //! distance to its centre and a lower bound on the distance to any other centre; when the
 //! upper bound is below the lower one, or below half the distance from its centre to the
-//! nearest other centre, the point stays. Bounds move by how far the centres moved. A point
+//! nearest other centre, the point stays. Bounds move by how far the centres moved, in the
+//! next assignment pass as it reads them (no pass of its own). A point
 //! that may have changed is assigned by comparing all centres, exactly as without bounds, and
 //! a skipped point provably keeps its strictly nearest centre (the comparison keeps a margin
 //! of 1e-10 for rounding), so the labels, centres and inertia are those of the plain
@@ -72,6 +73,8 @@ pub fn lloyd(
         };
         points.len()
     ];
+    // How far the centres moved in the last iteration, applied to the bounds by the next pass.
+    let mut moved = Moves::new(vec![0.0; k]);
     let mut iterations = 0;
     let mut strict = false;
     let mut converged = false;
@@ -81,7 +84,7 @@ pub fn lloyd(
         let partials = map_chunks(&mut assigned, threads, |first, chunk| {
             by_dim!(
                 dim,
-                assign_and_sum(points, &centers, &half_gaps, first, chunk)
+                assign_and_sum(points, &centers, &half_gaps, &moved, first, chunk)
             )
         });
         let mut sums = vec![0.0; k * dim];
@@ -119,7 +122,7 @@ pub fn lloyd(
             converged = true;
             break;
         }
-        move_bounds(&mut assigned, &moves, threads);
+        moved = Moves::new(moves);
         if shift <= tolerance {
             converged = true;
             break;
@@ -130,7 +133,7 @@ pub fn lloyd(
         map_chunks(&mut assigned, threads, |first, chunk| {
             by_dim!(
                 dim,
-                assign_and_sum(points, &centers, &half_gaps, first, chunk)
+                assign_and_sum(points, &centers, &half_gaps, &moved, first, chunk)
             )
         });
     }
@@ -160,24 +163,42 @@ fn half_gaps(centers: &[f64], dim: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Loosens the bounds by how far each centre moved: a point's upper bound grows by its own
-/// centre's move, its lower bound shrinks by the largest move of any other centre.
-fn move_bounds(assigned: &mut [Assignment], moves: &[f64], threads: usize) {
-    let (mut largest, mut second, mut at) = (0.0, 0.0, usize::MAX);
-    for (j, &m) in moves.iter().enumerate() {
-        if m > largest {
-            (second, largest, at) = (largest, m, j);
-        } else if m > second {
-            second = m;
+/// How far each centre moved, and the two largest moves: a point's upper bound grows by its
+/// own centre's move, its lower bound shrinks by the largest move of any other centre.
+struct Moves {
+    moves: Vec<f64>,
+    largest: f64,
+    second: f64,
+    at: usize,
+}
+
+impl Moves {
+    fn new(moves: Vec<f64>) -> Self {
+        let (mut largest, mut second, mut at) = (0.0, 0.0, usize::MAX);
+        for (j, &m) in moves.iter().enumerate() {
+            if m > largest {
+                (second, largest, at) = (largest, m, j);
+            } else if m > second {
+                second = m;
+            }
+        }
+        Self {
+            moves,
+            largest,
+            second,
+            at,
         }
     }
-    map_chunks(assigned, threads, |_, chunk| {
-        for a in chunk {
-            let j = a.label as usize;
-            a.upper += moves[j];
-            a.lower -= if j == at { second } else { largest };
+
+    /// The largest move of a centre other than `j`.
+    #[inline]
+    fn others(&self, j: usize) -> f64 {
+        if j == self.at {
+            self.second
+        } else {
+            self.largest
         }
-    });
+    }
 }
 
 /// Whether a point with these bounds keeps its centre: its upper bound is clearly below the
@@ -188,30 +209,33 @@ fn stays(upper: f64, limit: f64) -> bool {
 }
 
 /// Assigns the points of one chunk to their nearest centres and sums them per cluster; `D`
-/// as in [`squared_distance_n`].
+/// as in [`squared_distance_n`] (the feature count, or 0 for any).
 fn assign_and_sum<const D: usize>(
     points: &Points,
     centers: &[f64],
     half_gaps: &[f64],
+    moved: &Moves,
     first: usize,
     chunk: &mut [Assignment],
 ) -> Partial {
-    let dim = points.dim();
+    // A constant when `D` is, so that the slicing below folds away.
+    let dim = if D == 0 { points.dim() } else { D };
     let k = centers.len() / dim;
     let mut partial = Partial {
         sums: vec![0.0; k * dim],
         weights: vec![0.0; k],
         changed: false,
     };
-    let weights = points.weights();
-    for (offset, a) in chunk.iter_mut().enumerate() {
-        let i = first + offset;
-        let point = points.row(i);
+    let values = &points.values()[first * dim..(first + chunk.len()) * dim];
+    let weights = &points.weights()[first..first + chunk.len()];
+    for ((a, point), &w) in chunk.iter_mut().zip(values.chunks_exact(dim)).zip(weights) {
         let old = a.label;
         let mut keep = false;
-        if old != u32::MAX {
+        if let Some(&gap) = half_gaps.get(old as usize) {
             let j = old as usize;
-            let limit = half_gaps[j].max(a.lower);
+            a.upper += moved.moves[j];
+            a.lower -= moved.others(j);
+            let limit = gap.max(a.lower);
             keep = stays(a.upper, limit);
             if !keep {
                 a.upper = squared_distance_n::<D>(point, &centers[j * dim..(j + 1) * dim]).sqrt();
@@ -219,13 +243,12 @@ fn assign_and_sum<const D: usize>(
             }
         }
         if !keep {
-            let (j, best, second) = two_nearest::<D>(point, centers);
+            let (j, best, second) = two_nearest::<D>(point, centers, dim);
             a.label = j;
             a.upper = best.sqrt();
             a.lower = second.sqrt();
             partial.changed |= old != j;
         }
-        let w = weights[i];
         let j = a.label as usize;
         partial.weights[j] += w;
         for (s, x) in partial.sums[j * dim..(j + 1) * dim].iter_mut().zip(point) {
@@ -238,15 +261,14 @@ fn assign_and_sum<const D: usize>(
 /// The nearest centre (ties to the lower index), its squared distance and the squared
 /// distance to the next nearest.
 #[inline]
-fn two_nearest<const D: usize>(point: &[f64], centers: &[f64]) -> (u32, f64, f64) {
+fn two_nearest<const D: usize>(point: &[f64], centers: &[f64], dim: usize) -> (u32, f64, f64) {
     let (mut label, mut best, mut second) = (0, f64::INFINITY, f64::INFINITY);
-    for (j, center) in centers.chunks_exact(point.len()).enumerate() {
+    for (j, center) in centers.chunks_exact(dim).enumerate() {
         let d = squared_distance_n::<D>(point, center);
-        if d < best {
-            (second, best, label) = (best, d, j as u32);
-        } else if d < second {
-            second = d;
-        }
+        let nearer = d < best;
+        second = if nearer { best } else { second.min(d) };
+        best = if nearer { d } else { best };
+        label = if nearer { j as u32 } else { label };
     }
     (label, best, second)
 }

@@ -4,15 +4,16 @@
 //!
 //! The candidates of a round are drawn first and their potentials summed in one pass over the
 //! points (each point read once per round, not once per candidate), then the winner's
-//! distances update the nearest-centre distances. A candidate's distance to a point is only
-//! computed when the triangle inequality cannot show that the point's nearest centre is
-//! nearer (with a margin of 1e-10 for rounding); the skipped terms are the values the
-//! comparison would have kept, so the sums are the same, term for term, as computing every
-//! distance.
+//! distances update the nearest-centre distances. With up to 8 features every distance is
+//! computed in straight-line code (four candidates per pass, no branch): cheaper than any test
+//! that could spare it. With more, a candidate's distance to a point is only computed when the
+//! triangle inequality cannot show that the point's nearest centre is nearer (with a margin of
+//! 1e-10 for rounding); the skipped terms are the values the comparison would have kept. Both
+//! give the same sums, term for term, as computing every distance.
 
 use rand::Rng;
 
-use super::geometry::{by_dim, squared_distance_n};
+use super::geometry::{by_dim, squared_distance, squared_distance_n};
 use super::points::Points;
 
 /// `k` initial centres (rows of `points`, one after another). The caller makes sure the
@@ -25,13 +26,94 @@ pub fn kmeans_plus_plus(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f6
 const MARGIN: f64 = 1e-10;
 
 fn seed<const D: usize>(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+    if D == 0 {
+        bounded(points, k, rng)
+    } else {
+        unrolled::<D>(points, k, rng)
+    }
+}
+
+/// The seeding for 1 to 8 features, where a distance costs less than the bound that would
+/// spare it: every candidate's distance is computed, in straight-line code without branches
+/// the processor could mispredict. The same sums as [`bounded`], term for term.
+fn unrolled<const D: usize>(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f64> {
+    let trials = 2 + (k as f64).ln() as usize;
+    let weights = points.weights();
+    let values = points.values();
+    let first = draw(&cumulative(weights.iter().copied()), rng);
+    let mut centers = points.row(first).to_vec();
+    let first = points.row(first);
+    let mut closest: Vec<f64> = values
+        .chunks_exact(D)
+        .map(|row| squared_distance_n::<D>(row, first))
+        .collect();
+    let mut cumulative = Vec::with_capacity(closest.len());
+    for _ in 1..k {
+        cumulative.clear();
+        let mut sum = 0.0;
+        cumulative.extend(closest.iter().zip(weights).map(|(d, w)| {
+            sum += d * w;
+            sum
+        }));
+        let candidates: Vec<&[f64]> = (0..trials)
+            .map(|_| points.row(draw(&cumulative, rng)))
+            .collect();
+        let mut potentials = vec![0.0; trials];
+        // Four candidates at a time, each with its own running sum.
+        for group in (0..trials).step_by(4) {
+            let group = group..(group + 4).min(trials);
+            let rows: Vec<&[f64]> = candidates[group.clone()].to_vec();
+            let sums = &mut potentials[group];
+            match rows[..] {
+                [a, b, c, d] => {
+                    let mut s = [0.0; 4];
+                    for ((row, &near), &w) in values.chunks_exact(D).zip(&closest).zip(weights) {
+                        s[0] += near.min(squared_distance_n::<D>(row, a)) * w;
+                        s[1] += near.min(squared_distance_n::<D>(row, b)) * w;
+                        s[2] += near.min(squared_distance_n::<D>(row, c)) * w;
+                        s[3] += near.min(squared_distance_n::<D>(row, d)) * w;
+                    }
+                    sums.copy_from_slice(&s);
+                }
+                _ => {
+                    for (sum, candidate) in sums.iter_mut().zip(rows) {
+                        for ((row, &near), &w) in values.chunks_exact(D).zip(&closest).zip(weights)
+                        {
+                            *sum += near.min(squared_distance_n::<D>(row, candidate)) * w;
+                        }
+                    }
+                }
+            }
+        }
+        let winner = candidates[lowest(&potentials)];
+        for (row, near) in values.chunks_exact(D).zip(closest.iter_mut()) {
+            *near = near.min(squared_distance_n::<D>(row, winner));
+        }
+        centers.extend_from_slice(winner);
+    }
+    centers
+}
+
+/// The index of the lowest potential, ties to the earlier candidate.
+fn lowest(potentials: &[f64]) -> usize {
+    let mut best = 0;
+    for (t, p) in potentials.iter().enumerate() {
+        if *p < potentials[best] {
+            best = t;
+        }
+    }
+    best
+}
+
+/// The seeding for more than 8 features, where the triangle inequality spares most distances.
+fn bounded(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f64> {
     let n = points.len();
     let trials = 2 + (k as f64).ln() as usize;
     let weights = points.weights();
     let first = draw(&cumulative(weights.iter().copied()), rng);
     let mut centers = points.row(first).to_vec();
     let mut closest: Vec<f64> = (0..n)
-        .map(|i| squared_distance_n::<D>(points.row(i), points.row(first)))
+        .map(|i| squared_distance(points.row(i), points.row(first)))
         .collect();
     // Each point's nearest centre so far, for the bound below.
     let mut owner = vec![0u32; n];
@@ -47,7 +129,7 @@ fn seed<const D: usize>(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f6
             .map(|&c| {
                 centers
                     .chunks_exact(dim)
-                    .map(|centre| squared_distance_n::<D>(points.row(c), centre).sqrt() / 2.0)
+                    .map(|centre| squared_distance(points.row(c), centre).sqrt() / 2.0)
                     .collect()
             })
             .collect();
@@ -61,25 +143,19 @@ fn seed<const D: usize>(points: &Points, k: usize, rng: &mut impl Rng) -> Vec<f6
                 let nearest = if reach < gaps[j] {
                     c
                 } else {
-                    c.min(squared_distance_n::<D>(row, points.row(candidate)))
+                    c.min(squared_distance(row, points.row(candidate)))
                 };
                 *potential += nearest * w;
             }
         }
-        // The lowest potential, ties to the earlier candidate.
-        let mut best = 0;
-        for (t, p) in potentials.iter().enumerate() {
-            if *p < potentials[best] {
-                best = t;
-            }
-        }
+        let best = lowest(&potentials);
         let winner = points.row(candidates[best]);
         let label = (centers.len() / dim) as u32;
         for (i, (c, o)) in closest.iter_mut().zip(&mut owner).enumerate() {
             if c.sqrt() * (1.0 + MARGIN) < gaps[best][*o as usize] {
                 continue;
             }
-            let d = squared_distance_n::<D>(points.row(i), winner);
+            let d = squared_distance(points.row(i), winner);
             if d < *c {
                 *c = d;
                 *o = label;
