@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int32Array, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type};
 use datafusion::common::{exec_datafusion_err, exec_err};
 use datafusion::error::Result;
@@ -13,7 +14,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::scoring::quantile_scores;
+use super::scoring::scores_where;
 use crate::common::args;
 
 const SYNTAX: &str = "rfm_score(recency_days, frequency, monetary [, bins]) OVER (...)";
@@ -152,6 +153,11 @@ pub(crate) fn column_values(
     name: &str,
     column: &ArrayRef,
 ) -> Result<Vec<Option<f64>>> {
+    Ok(checked_column(syntax, name, column)?.iter().collect())
+}
+
+/// A Float64 column, with NaN rejected at its valid rows.
+fn checked_column<'a>(syntax: &str, name: &str, column: &'a ArrayRef) -> Result<&'a Float64Array> {
     let values = column.as_primitive::<Float64Type>();
     if values.values().iter().any(|v| v.is_nan()) {
         let nan_at_valid =
@@ -160,7 +166,26 @@ pub(crate) fn column_values(
             return exec_err!("{syntax}: {name} is NaN; every value must be a number");
         }
     }
-    Ok(values.iter().collect())
+    Ok(values)
+}
+
+/// The scores of a column's valid values (0 at its nulls), read in place.
+fn score_column(column: &Float64Array, bins: u32, lower_is_better: bool) -> Vec<u32> {
+    match column.nulls() {
+        None => scores_where(column.values(), |_| true, bins, lower_is_better),
+        Some(nulls) => scores_where(
+            column.values(),
+            |i| nulls.is_valid(i),
+            bins,
+            lower_is_better,
+        ),
+    }
+}
+
+/// An Int32 column of `values` with the given nulls.
+fn int32_array(values: impl Iterator<Item = u32>, nulls: Option<NullBuffer>) -> ArrayRef {
+    let values: Vec<i32> = values.map(|v| v as i32).collect();
+    Arc::new(Int32Array::new(values.into(), nulls))
 }
 
 /// Partitions at least this large score their three columns on separate threads: `OVER ()`
@@ -169,16 +194,16 @@ const PARALLEL_ROWS: usize = 50_000;
 
 impl PartitionEvaluator for RfmScoreEvaluator {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let recency = column_values(SYNTAX, "recency_days", &values[0])?;
-        let frequency = column_values(SYNTAX, "frequency", &values[1])?;
-        let monetary = column_values(SYNTAX, "monetary", &values[2])?;
+        let recency = checked_column(SYNTAX, "recency_days", &values[0])?;
+        let frequency = checked_column(SYNTAX, "frequency", &values[1])?;
+        let monetary = checked_column(SYNTAX, "monetary", &values[2])?;
         let bins = self.bins;
         let (r, f, m) = if num_rows >= PARALLEL_ROWS {
             std::thread::scope(|scope| {
-                let r = scope.spawn(|| quantile_scores(&recency, bins, true));
-                let f = scope.spawn(|| quantile_scores(&frequency, bins, false));
-                let m = quantile_scores(&monetary, bins, false);
-                let joined = |handle: std::thread::ScopedJoinHandle<'_, Vec<Option<u32>>>| {
+                let r = scope.spawn(|| score_column(recency, bins, true));
+                let f = scope.spawn(|| score_column(frequency, bins, false));
+                let m = score_column(monetary, bins, false);
+                let joined = |handle: std::thread::ScopedJoinHandle<'_, Vec<u32>>| {
                     handle
                         .join()
                         .map_err(|_| exec_datafusion_err!("{SYNTAX}: scoring a column failed"))
@@ -187,33 +212,33 @@ impl PartitionEvaluator for RfmScoreEvaluator {
             })?
         } else {
             (
-                quantile_scores(&recency, bins, true),
-                quantile_scores(&frequency, bins, false),
-                quantile_scores(&monetary, bins, false),
+                score_column(recency, bins, true),
+                score_column(frequency, bins, false),
+                score_column(monetary, bins, false),
             )
         };
         // Three digits only make a code while every score is one digit.
-        let digits = self.bins <= 9;
-        let code: Int32Array = r
+        let code_nulls = if self.bins <= 9 {
+            NullBuffer::union(
+                NullBuffer::union(recency.nulls(), frequency.nulls()).as_ref(),
+                monetary.nulls(),
+            )
+        } else {
+            Some(NullBuffer::new_null(num_rows))
+        };
+        let code = r
             .iter()
             .zip(&f)
             .zip(&m)
-            .map(|((&r, &f), &m)| {
-                let code = r? * 100 + f? * 10 + m?;
-                digits.then_some(code as i32)
-            })
-            .collect();
-        let as_array = |scores: Vec<Option<u32>>| -> ArrayRef {
-            Arc::new(
-                scores
-                    .into_iter()
-                    .map(|s| s.map(|s| s as i32))
-                    .collect::<Int32Array>(),
-            )
-        };
+            .map(|((&r, &f), &m)| r.wrapping_mul(100).wrapping_add(f * 10).wrapping_add(m));
         Ok(Arc::new(StructArray::try_new(
             score_fields(),
-            vec![as_array(r), as_array(f), as_array(m), Arc::new(code)],
+            vec![
+                int32_array(r.iter().copied(), recency.nulls().cloned()),
+                int32_array(f.iter().copied(), frequency.nulls().cloned()),
+                int32_array(m.iter().copied(), monetary.nulls().cloned()),
+                int32_array(code, code_nulls),
+            ],
             None,
         )?))
     }
@@ -240,7 +265,8 @@ mod tests {
             .evaluate_all(&values, n)
             .unwrap();
         let scores = result.as_struct();
-        let expected_r = quantile_scores(&column_values(SYNTAX, "r", &values[0]).unwrap(), 5, true);
+        let recency = column_values(SYNTAX, "r", &values[0]).unwrap();
+        let expected_r = super::super::scoring::quantile_scores(&recency, 5, true);
         let r = scores
             .column(0)
             .as_primitive::<datafusion::arrow::datatypes::Int32Type>();

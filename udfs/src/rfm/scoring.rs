@@ -21,8 +21,91 @@ pub fn quantile_scores(
     bins: u32,
     lower_is_better: bool,
 ) -> Vec<Option<u32>> {
-    counted_scores(values, bins, lower_is_better)
-        .unwrap_or_else(|| sorted_scores(values, bins, lower_is_better))
+    let plain: Vec<f64> = values.iter().map(|v| v.unwrap_or(0.0)).collect();
+    scores_where(&plain, |i| values[i].is_some(), bins, lower_is_better)
+        .into_iter()
+        .zip(values)
+        .map(|(score, value)| value.map(|_| score))
+        .collect()
+}
+
+/// [`quantile_scores`] of the values `i` for which `valid(i)` holds, the others left out of
+/// the population and scored 0: the form for an Arrow column's values and validity, with no
+/// copy of the column.
+pub fn scores_where(
+    values: &[f64],
+    valid: impl Fn(usize) -> bool + Copy,
+    bins: u32,
+    lower_is_better: bool,
+) -> Vec<u32> {
+    counted_scores(values, valid, bins, lower_is_better).unwrap_or_else(|| {
+        if bins <= MAX_SELECTED_BINS {
+            selected_scores(values, valid, bins, lower_is_better)
+        } else {
+            sorted_scores(values, valid, bins, lower_is_better)
+        }
+    })
+}
+
+/// The valid values, in order.
+fn population(values: &[f64], valid: impl Fn(usize) -> bool) -> impl Iterator<Item = f64> {
+    values
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| valid(*i))
+        .map(|(_, &v)| v)
+}
+
+/// Up to this many bins, scores come from selecting the values at the bins' ranks instead of
+/// sorting the population.
+const MAX_SELECTED_BINS: u32 = 16;
+
+/// [`quantile_scores`] in linear time, for any values and a few bins. With `q_s = floor(s * n /
+/// bins)` and `t_s` the `(q_s + 1)`-th smallest value (higher is better), a value scores at most
+/// `s` exactly when fewer than `q_s + 1` values are at most it, that is when it is below `t_s`;
+/// so a value's score is 1 plus the number of thresholds `t_1..t_{bins-1}` it reaches. The
+/// thresholds come from one selection each, every one on what the previous left above it.
+fn selected_scores(
+    values: &[f64],
+    valid: impl Fn(usize) -> bool + Copy,
+    bins: u32,
+    lower_is_better: bool,
+) -> Vec<u32> {
+    // Adding 0.0 turns -0.0 into 0.0, so that the order below ties them as `==` does.
+    let orient = |v: f64| oriented(v, lower_is_better) + 0.0;
+    let mut population: Vec<f64> = population(values, valid).map(orient).collect();
+    let n = population.len();
+    if n == 0 {
+        return vec![0; values.len()];
+    }
+    let mut thresholds: Vec<f64> = Vec::with_capacity(bins as usize);
+    let mut rest = population.as_mut_slice();
+    // The rank (0-based) of rest[0] in the whole population.
+    let mut offset = 0;
+    for s in 1..bins as usize {
+        // s < bins, so q < n.
+        let q = ((s as u128 * n as u128) / u128::from(bins)) as usize;
+        if q < offset {
+            // A rank already selected (fewer values than bins).
+            if let Some(&last) = thresholds.last() {
+                thresholds.push(last);
+            }
+            continue;
+        }
+        let (_, threshold, above) = rest.select_nth_unstable_by(q - offset, f64::total_cmp);
+        thresholds.push(*threshold);
+        offset = q + 1;
+        rest = above;
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let v = orient(v);
+            let reached = thresholds.iter().filter(|&&t| v >= t).count() as u32;
+            if valid(i) { 1 + reached } else { 0 }
+        })
+        .collect()
 }
 
 /// Whole numbers spanning at most this many values are scored by counting each value instead
@@ -33,13 +116,14 @@ const MAX_COUNTED_SPAN: u64 = 1 << 20;
 /// depends only on how many values are at most (or at least) as good, a running count over
 /// the values' span. `None` when the values are not such numbers.
 fn counted_scores(
-    values: &[Option<f64>],
+    values: &[f64],
+    valid: impl Fn(usize) -> bool + Copy,
     bins: u32,
     lower_is_better: bool,
-) -> Option<Vec<Option<u32>>> {
+) -> Option<Vec<u32>> {
     const EXACT: f64 = (1u64 << 53) as f64;
     let (mut min, mut max, mut n) = (i64::MAX, i64::MIN, 0usize);
-    for &value in values.iter().flatten() {
+    for value in population(values, valid) {
         if value.fract() != 0.0 || value.abs() > EXACT {
             return None;
         }
@@ -48,7 +132,7 @@ fn counted_scores(
         max = max.max(value);
         n += 1;
     }
-    if n == 0 {
+    if n == 0 || u32::try_from(n).is_err() {
         return None;
     }
     let span = max.abs_diff(min);
@@ -56,16 +140,15 @@ fn counted_scores(
     if span >= MAX_COUNTED_SPAN || span as usize > 4 * n {
         return None;
     }
-    let slot = |value: f64| (value as i64 - min) as usize;
-    let mut counts = vec![0usize; span as usize + 1];
-    for &value in values.iter().flatten() {
-        counts[slot(value)] += 1;
+    let mut counts = vec![0u32; span as usize + 1];
+    for value in population(values, valid) {
+        counts[(value as i64 - min) as usize] += 1;
     }
     // Turn each count into the score of its value, walking from the worst value to the best.
     let mut at_most = 0;
-    let mut to_score = |count: &mut usize| {
-        at_most += *count;
-        *count = score_for_rank(at_most, n, bins) as usize;
+    let mut to_score = |count: &mut u32| {
+        at_most += *count as usize;
+        *count = score_for_rank(at_most, n, bins);
     };
     if lower_is_better {
         counts.iter_mut().rev().for_each(&mut to_score);
@@ -75,21 +158,32 @@ fn counted_scores(
     Some(
         values
             .iter()
-            .map(|value| value.map(|value| counts[slot(value)] as u32))
+            .enumerate()
+            .map(|(i, &value)| {
+                // A clamped slot for the invalid values, whose value may be anything.
+                let slot = (value as i64).saturating_sub(min).clamp(0, span as i64) as usize;
+                if valid(i) { counts[slot] } else { 0 }
+            })
             .collect(),
     )
 }
 
 /// [`quantile_scores`] by sorting: any finite or infinite values.
-fn sorted_scores(values: &[Option<f64>], bins: u32, lower_is_better: bool) -> Vec<Option<u32>> {
+fn sorted_scores(
+    values: &[f64],
+    valid: impl Fn(usize) -> bool + Copy,
+    bins: u32,
+    lower_is_better: bool,
+) -> Vec<u32> {
     let mut order: Vec<(f64, usize)> = values
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| v.map(|v| (oriented(v, lower_is_better), i)))
+        .filter(|(i, _)| valid(*i))
+        .map(|(i, &v)| (oriented(v, lower_is_better), i))
         .collect();
     order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let n = order.len();
-    let mut scores = vec![None; values.len()];
+    let mut scores = vec![0; values.len()];
     let mut start = 0;
     while start < n {
         // The run of values tied with order[start]; all of them are <= its last member.
@@ -99,7 +193,7 @@ fn sorted_scores(values: &[Option<f64>], bins: u32, lower_is_better: bool) -> Ve
         }
         let score = score_for_rank(end, n, bins);
         for &(_, index) in &order[start..end] {
-            scores[index] = Some(score);
+            scores[index] = score;
         }
         start = end;
     }
@@ -170,6 +264,14 @@ pub fn score_with_cuts(value: f64, cuts: &[f64], lower_is_better: bool) -> u32 {
 mod tests {
     use super::*;
 
+    /// The values (0 where missing) and their validity.
+    fn split(values: &[Option<f64>]) -> (Vec<f64>, Vec<bool>) {
+        values
+            .iter()
+            .map(|v| (v.unwrap_or(0.0), v.is_some()))
+            .unzip()
+    }
+
     #[test]
     fn counting_and_sorting_give_the_same_scores() {
         let mut x: u64 = 99;
@@ -185,8 +287,12 @@ mod tests {
                 .collect();
             for bins in [2, 5, 7] {
                 for lower in [false, true] {
-                    let counted = counted_scores(&values, bins, lower).expect("whole numbers");
-                    assert_eq!(counted, sorted_scores(&values, bins, lower), "{len} {span}");
+                    let (plain, valid) = split(&values);
+                    let valid = |i: usize| valid[i];
+                    let counted =
+                        counted_scores(&plain, valid, bins, lower).expect("whole numbers");
+                    let sorted = sorted_scores(&plain, valid, bins, lower);
+                    assert_eq!(counted, sorted, "{len} {span}");
                 }
             }
         }
@@ -194,10 +300,11 @@ mod tests {
 
     #[test]
     fn fractions_and_wide_spans_are_sorted() {
-        assert!(counted_scores(&[Some(1.5), Some(2.0)], 5, false).is_none());
-        assert!(counted_scores(&[Some(0.0), Some(1e9)], 5, false).is_none());
-        assert!(counted_scores(&[Some(f64::INFINITY)], 5, false).is_none());
-        assert!(counted_scores(&[None], 5, false).is_none());
+        let counted = |values: &[f64]| counted_scores(values, |_| true, 5, false);
+        assert!(counted(&[1.5, 2.0]).is_none());
+        assert!(counted(&[0.0, 1e9]).is_none());
+        assert!(counted(&[f64::INFINITY]).is_none());
+        assert!(counted_scores(&[0.0], |_| false, 5, false).is_none());
         assert_eq!(
             quantile_scores(&[Some(-0.0), Some(0.0), Some(3.0)], 3, false),
             vec![Some(2), Some(2), Some(3)]
@@ -231,6 +338,42 @@ mod tests {
             vec![3, 3, 3, 3, 3, 3, 4, 4, 5, 5]
         );
         assert_eq!(scores(&[7.0; 4], 5, false), vec![5; 4]);
+    }
+
+    #[test]
+    fn selecting_and_sorting_give_the_same_scores() {
+        let mut x: u64 = 7;
+        let mut next = |modulo: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % modulo
+        };
+        for n in [0usize, 1, 2, 3, 4, 7, 10, 11, 100, 1001] {
+            for distinct in [2u64, 5, 50, 1_000_000] {
+                let values: Vec<Option<f64>> = (0..n)
+                    .map(|_| match next(distinct + 6) {
+                        0 => None,
+                        1 => Some(-0.0),
+                        2 => Some(0.0),
+                        3 => Some(f64::INFINITY),
+                        4 => Some(f64::NEG_INFINITY),
+                        v => Some((v as f64 - 20.0) * 0.37),
+                    })
+                    .collect();
+                for bins in [1, 2, 3, 5, 10, 16] {
+                    for lower in [false, true] {
+                        let plain: Vec<f64> = values.iter().map(|v| v.unwrap_or(0.0)).collect();
+                        let valid = |i: usize| values[i].is_some();
+                        assert_eq!(
+                            selected_scores(&plain, valid, bins, lower),
+                            sorted_scores(&plain, valid, bins, lower),
+                            "n={n} distinct={distinct} bins={bins} lower={lower}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
