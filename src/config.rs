@@ -11,6 +11,9 @@
 //! orders = "exports/orders.parquet"
 //! events = { path = "s3://bucket/events/", format = "ndjson" }
 //!
+//! [segment_maps]                  # rfm_segment(r, f, m, 'vip'): see `seglake maps`
+//! vip = "maps/vip.toml"
+//!
 //! [storage]                       # object stores: see crate::storage::StorageOptions
 //! timeout = "30s"
 //! [storage."s3://bucket"]
@@ -27,6 +30,7 @@ use serde::Deserialize;
 use crate::distributed::ClusterUrl;
 use crate::engine::SeglakeBuilder;
 use crate::error::{Result, SeglakeError};
+use crate::lake::segment_maps::MapFile;
 use crate::lake::{TableFormat, TableSpec, has_url_scheme};
 use crate::storage::StorageOptions;
 
@@ -44,6 +48,8 @@ struct ConfigFile {
     tables: BTreeMap<String, TableEntry>,
     storage: Option<toml::Table>,
     cluster: Option<String>,
+    #[serde(default)]
+    segment_maps: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +88,8 @@ pub struct Settings {
     pub storage: StorageOptions,
     /// The Ballista cluster queries run on; local execution when `None`.
     pub cluster: Option<ClusterUrl>,
+    /// Segment map files by name, beside those the lakes hold.
+    pub segment_maps: Vec<MapFile>,
 }
 
 impl Settings {
@@ -150,9 +158,17 @@ impl Settings {
             Some(url) => Some(url.parse().map_err(|e| format!("cluster: {e}"))?),
             None => None,
         };
+        let mut segment_maps = Vec::new();
+        for (name, path) in &file.segment_maps {
+            let map: MapFile = format!("{name}={}", resolve(path))
+                .parse()
+                .map_err(|e| format!("[segment_maps] {e}"))?;
+            segment_maps.push(map);
+        }
         Ok(Self {
             storage,
             cluster,
+            segment_maps,
             memory_limit,
             temp_dir: file.temp_dir.map(|dir| PathBuf::from(resolve(&dir))),
             target_partitions: file.target_partitions,
@@ -173,6 +189,10 @@ impl Settings {
         for table in cli.tables {
             self.tables.retain(|t| t.name != table.name);
             self.tables.push(table);
+        }
+        for map in cli.segment_maps {
+            self.segment_maps.retain(|m| m.name != map.name);
+            self.segment_maps.push(map);
         }
         self
     }
@@ -197,6 +217,9 @@ impl Settings {
         }
         if let Some(url) = &self.cluster {
             builder = builder.cluster(url.clone());
+        }
+        for map in &self.segment_maps {
+            builder = builder.segment_map_file(map.clone());
         }
         builder
     }
@@ -296,6 +319,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("table 't'") && err.contains("'xls'"), "{err}");
+    }
+
+    #[test]
+    fn segment_maps_by_name() {
+        let text = "[segment_maps]\nvip = 'maps/vip.toml'\n";
+        let settings = Settings::parse(text, Path::new("/proj")).unwrap();
+        assert_eq!(
+            settings.segment_maps,
+            vec!["vip=/proj/maps/vip.toml".parse::<MapFile>().unwrap()]
+        );
+        let err = Settings::parse("[segment_maps]\n'a b' = 'x'", Path::new("")).unwrap_err();
+        assert!(
+            err.contains("[segment_maps] segment map name 'a b'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -17,7 +17,6 @@ use crate::generate::{GENERATOR_VERSION, GenOptions, generate};
 use crate::library::{Library, bind};
 use crate::output::format::{MaxRows, OutputFormat, write_batches};
 
-const RFM_SEGMENT_SUMMARY: &str = include_str!("../queries/segmentation/rfm_segment_summary.sql");
 const LIFECYCLE_STAGES: &str = include_str!("../queries/segmentation/lifecycle_stages.sql");
 
 /// What the demo runs on.
@@ -89,19 +88,18 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
         None,
     )
     .await?;
-    let segments = format!(
+    let library = Library::load(&[])?;
+    saved_section(
+        &ctx,
+        &library,
+        &format!("RFM segments as of {as_of} (queries/segmentation/rfm_segment_summary.sql)"),
+        ("rfm_segment_summary", &[("as_of", as_of)]),
         "SELECT segment, customers, round(100 * customer_share, 1) AS customers_pct,
                 round(revenue, 0) AS revenue, round(100 * revenue_share, 1) AS revenue_pct,
                 round(mean_recency_days, 0) AS mean_recency_days,
                 round(mean_frequency, 1) AS mean_orders, round(mean_monetary, 0) AS mean_monetary
-         FROM ({RFM_SEGMENT_SUMMARY})
-         ORDER BY revenue DESC"
-    );
-    section(
-        &ctx,
-        &format!("RFM segments as of {as_of} (queries/segmentation/rfm_segment_summary.sql)"),
-        &segments,
-        Some(as_of),
+         FROM result
+         ORDER BY revenue DESC",
     )
     .await?;
     section(
@@ -127,7 +125,6 @@ pub async fn run(options: &DemoOptions) -> Result<()> {
         Some(as_of),
     )
     .await?;
-    let library = Library::load(&[])?;
     saved_section(
         &ctx,
         &library,

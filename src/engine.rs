@@ -13,9 +13,11 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::distributed::{self, ClusterUrl};
+use crate::lake::segment_maps::{self, MapFile};
 use crate::lake::{self, TableSpec};
 use crate::library::Library;
 use crate::storage::{LakeStoreRegistry, StorageOptions};
+use seglake_udfs::rfm::segment_map::{SegmentMap, SegmentMaps};
 
 /// Builds a ready [`SessionContext`]: seglake's functions registered, lake tables registered,
 /// memory and spilling limits set, `information_schema` on.
@@ -45,6 +47,8 @@ pub struct SeglakeBuilder {
     window_udfs: Vec<WindowUDF>,
     library: Option<Library>,
     cluster: Option<ClusterUrl>,
+    segment_map_files: Vec<MapFile>,
+    segment_maps: Vec<SegmentMap>,
 }
 
 impl SeglakeBuilder {
@@ -112,6 +116,20 @@ impl SeglakeBuilder {
     /// functions; the built-in ones by default.
     pub fn library(mut self, library: Library) -> Self {
         self.library = Some(library);
+        self
+    }
+
+    /// Reads a segment map of one's own from a file (a path or URL) for `rfm_segment(r, f, m,
+    /// 'NAME')`; it replaces a map of the same name, built in or found in a lake's
+    /// `_segment_maps/` folder.
+    pub fn segment_map_file(mut self, file: MapFile) -> Self {
+        self.segment_map_files.push(file);
+        self
+    }
+
+    /// Adds a segment map made in code (`SegmentMap::parse`); it replaces any of the same name.
+    pub fn segment_map(mut self, map: SegmentMap) -> Self {
+        self.segment_maps.push(map);
         self
     }
 
@@ -197,6 +215,19 @@ impl SeglakeBuilder {
         for spec in &self.tables {
             ctx.deregister_table(spec.name.as_str())?;
             lake::register_table(&ctx, spec).await?;
+        }
+        let loaded = segment_maps::load(&ctx, &self.lakes, &self.segment_map_files).await?;
+        if !loaded.is_empty() || !self.segment_maps.is_empty() {
+            // A map that leaves codes to no segment still loads (rfm_segment fails on such a
+            // code, naming it), but its author hears about it now.
+            for warning in segment_maps::warnings(&loaded) {
+                eprintln!("{warning}");
+            }
+            let mut maps = SegmentMaps::builtin();
+            for map in loaded.into_iter().map(|l| l.map).chain(self.segment_maps) {
+                maps.insert(map);
+            }
+            seglake_udfs::register_segment_maps(&ctx, maps);
         }
         let library = match self.library {
             Some(library) => library,

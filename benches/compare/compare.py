@@ -83,7 +83,7 @@ TASKS = {
     "rfm_segments": {
         "what": "queries/segmentation/rfm_segments.sql vs equivalent DuckDB SQL",
         "seglake": "@queries/segmentation/rfm_segments.sql",
-        "params": {"as_of": f"DATE '{AS_OF}'"},
+        "params": {"as_of": f"DATE '{AS_OF}'", "map": "'standard'"},
         "consume": "SELECT count(*), sum(rfm_code), count(DISTINCT segment) FROM ({q})",
         "duckdb": f"""WITH c AS (
              SELECT customer_id,
@@ -109,7 +109,7 @@ TASKS = {
         "what": "queries/kpi/kpi_dashboard.sql with models = false (no CLV or k-means fits; five tables) vs equivalent DuckDB SQL",
         "lake": True,
         "seglake": "@queries/kpi/kpi_dashboard.sql",
-        "params": {"as_of": f"DATE '{AS_OF}'", "window_days": "365", "months": "12",
+        "params": {"as_of": f"DATE '{AS_OF}'", "map": "'standard'", "window_days": "365", "months": "12",
                    "discount_rate": "0.01", "models": "false", "k": "4", "seed": "0"},
         "consume": "SELECT count(*), sum(customers), sum(revenue), sum(orders), sum(nps), "
                    "sum(response_rate), sum(events_per_customer) FROM ({q})",

@@ -5,6 +5,7 @@
 -- param: months INT = 12
 -- param: discount_rate DOUBLE = 0.01
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- Segments are rfm_segments' (standard R-F map, scores as of the day after the last summary
 -- day, so purchases on as_of count for both). Customers without a purchase before that day
@@ -34,9 +35,9 @@ WITH summary AS (
   GROUP BY customer_id
 ), segments AS (
   SELECT customer_id,
-         rfm_segment(s['r'], s['f'], s['m']) AS segment
+         rfm_segment(s['r'], s['f'], s['m'], $map) AS segment
   FROM (SELECT customer_id,
-               rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+               rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
         FROM customer_rfm
         WHERE v['frequency'] > 0)
 )

@@ -5,6 +5,7 @@
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
 -- param: events TABLE = events
+-- param: map TEXT = 'standard'
 --
 -- Segments as of as_of; events from [as_of - window_days, as_of). events_per_customer and
 -- active_days_per_customer divide by all of the segment's customers; stickiness is the mean
@@ -17,11 +18,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 ), customer_days AS (

@@ -12,6 +12,7 @@
 -- param: models BOOLEAN = true
 -- param: k INT = 4
 -- param: seed INT = 0
+-- param: map TEXT = 'standard'
 --
 -- Segments are rfm_segments' as of as_of ('no_purchase' for customers without a purchase);
 -- everything else is measured over [as_of - window_days, as_of): revenue and gross margin net
@@ -32,11 +33,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 ), features AS (

@@ -5,6 +5,7 @@
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
 -- param: surveys TABLE = surveys
+-- param: map TEXT = 'standard'
 --
 -- Segments are rfm_segments' as of as_of (standard map); customers without a purchase before
 -- it are 'no_purchase'. Answers from [as_of - window_days, as_of) count, each answer once.
@@ -15,11 +16,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 )

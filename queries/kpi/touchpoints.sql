@@ -7,6 +7,7 @@
 -- param: events TABLE = events
 -- param: campaigns TABLE = campaigns
 -- param: campaign_contacts TABLE = campaign_contacts
+-- param: map TEXT = 'standard'
 --
 -- A customer's touchpoints are the distinct channels of their orders, their events and the
 -- campaigns that reached them in [as_of - window_days, as_of). Per segment (as of as_of):
@@ -17,11 +18,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 ), touches AS (

@@ -3,6 +3,7 @@
 -- param: as_of DATE = '2024-01-01'
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- Segments as of as_of (rfm_segments' standard map, 'no_purchase' without a purchase). Age is
 -- the year of as_of minus the birth year, in bands under 25, 25-34, 35-44, 45-54, 55-64, 65
@@ -13,11 +14,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 ), described AS (

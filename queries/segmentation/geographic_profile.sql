@@ -4,6 +4,7 @@
 -- param: window_days INT = 365
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- Segments as of as_of ('no_purchase' without a purchase); revenue net of refunds over
 -- [as_of - window_days, as_of). region_share is the part of the region's customers in the
@@ -14,11 +15,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 ), money AS (

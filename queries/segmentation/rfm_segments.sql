@@ -1,17 +1,19 @@
 -- name: rfm_segments
--- description: RFM values, quintile scores, code and named segment per customer as of a date
+-- description: RFM values, scores, code and named segment per customer as of a date (any segment map)
 -- param: as_of DATE = '2024-01-01'
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- Customers with no purchase before as_of (only refunds, or none yet) are left out: they have
--- no recency to score. Segments are the standard 10-segment R-F map (see `\h rfm_segment`).
+-- no recency to score. Segments come from the segment map `map`: the standard 10-segment R-F map
+-- by default, or any other (`seglake maps list`); scores have as many bins as the map.
 WITH customer_rfm AS (
   SELECT customer_id, rfm(order_ts, amount, $as_of) AS v
   FROM transactions
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id, v,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 )
@@ -26,6 +28,6 @@ SELECT customer_id,
        s['f'] AS f,
        s['m'] AS m,
        s['code'] AS rfm_code,
-       rfm_segment(s['r'], s['f'], s['m']) AS segment
+       rfm_segment(s['r'], s['f'], s['m'], $map) AS segment
 FROM scored
 ORDER BY customer_id

@@ -4,6 +4,7 @@
 -- param: to_date DATE = '2024-01-01'
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- Segments are rfm_segments' at each date (standard map, quintiles among the customers with a
 -- purchase before that date); customers signed up before to_date without a purchase before a
@@ -16,9 +17,9 @@ rfm_from AS (
   GROUP BY customer_id
 ), segment_from AS (
   SELECT customer_id,
-         rfm_segment(s['r'], s['f'], s['m']) AS segment
+         rfm_segment(s['r'], s['f'], s['m'], $map) AS segment
   FROM (SELECT customer_id,
-               rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+               rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
         FROM rfm_from
         WHERE v['frequency'] > 0)
 )
@@ -29,9 +30,9 @@ rfm_to AS (
   GROUP BY customer_id
 ), segment_to AS (
   SELECT customer_id,
-         rfm_segment(s['r'], s['f'], s['m']) AS segment
+         rfm_segment(s['r'], s['f'], s['m'], $map) AS segment
   FROM (SELECT customer_id,
-               rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+               rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
         FROM rfm_to
         WHERE v['frequency'] > 0)
 )

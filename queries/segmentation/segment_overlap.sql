@@ -3,6 +3,7 @@
 -- param: as_of DATE = '2024-01-01'
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- For customers signed up before as_of: the RFM segment (rfm_segments' standard map,
 -- 'no_purchase' without a purchase), the lifecycle stage (lifecycle_stages' rules) and the
@@ -14,11 +15,11 @@ WITH customer_rfm AS (
   GROUP BY customer_id
 ), scored AS (
   SELECT customer_id,
-         rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS s
+         rfm_score(v['recency_days'], v['frequency'], v['monetary'], segment_map_bins($map)) OVER () AS s
   FROM customer_rfm
   WHERE v['frequency'] > 0
 ), segments AS (
-  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m']), 'no_purchase') AS segment
+  SELECT c.customer_id, coalesce(rfm_segment(s['r'], s['f'], s['m'], $map), 'no_purchase') AS segment
   FROM customers c LEFT JOIN scored USING (customer_id)
   WHERE c.signup_ts < $as_of
 ), last_year AS (

@@ -4,6 +4,7 @@
 -- param: period_end DATE = '2024-01-01'
 -- param: customers TABLE = customers
 -- param: transactions TABLE = transactions
+-- param: map TEXT = 'standard'
 --
 -- For every month starting in [period_start, period_end): customers' RFM segments as of the
 -- first day of the month (rfm_segments' rules: recency in whole days from the last purchase,
@@ -23,9 +24,9 @@ WITH months AS (
   FROM months m JOIN transactions t ON t.order_ts < m.month
   GROUP BY m.month, t.customer_id
 ), segmented AS (
-  SELECT month, customer_id, rfm_segment(s['r'], s['f'], s['m']) AS segment
+  SELECT month, customer_id, rfm_segment(s['r'], s['f'], s['m'], $map) AS segment
   FROM (SELECT month, customer_id,
-               rfm_score(recency_days, frequency, monetary) OVER (PARTITION BY month) AS s
+               rfm_score(recency_days, frequency, monetary, segment_map_bins($map)) OVER (PARTITION BY month) AS s
         FROM history WHERE frequency > 0)
 ), month_revenue AS (
   SELECT CAST(date_trunc('month', order_ts) AS DATE) AS month, customer_id, sum(amount) AS revenue

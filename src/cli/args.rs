@@ -105,6 +105,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL", value_parser = parse_cluster_url)]
     pub cluster: Option<crate::distributed::ClusterUrl>,
 
+    /// A segment map of your own for rfm_segment(r, f, m, 'NAME') and saved queries'
+    /// --param map=NAME (repeatable; see `seglake maps`); also [segment_maps] in seglake.toml
+    /// and _segment_maps/NAME.toml in a lake
+    #[arg(long, global = true, value_name = "NAME=FILE")]
+    pub segment_map: Vec<crate::lake::segment_maps::MapFile>,
+
     /// Partitions plans run with [default: number of cores]
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub target_partitions: Option<u16>,
@@ -137,6 +143,11 @@ pub enum Command {
     },
     /// Start the interactive SQL shell (the default without a command)
     Repl,
+    /// Segment maps: list them, show one in its TOML format, or check a map file
+    Maps {
+        #[command(subcommand)]
+        action: MapsAction,
+    },
     /// List the saved queries, or show one
     Queries {
         #[command(subcommand)]
@@ -345,6 +356,28 @@ pub enum QueriesAction {
     Show {
         /// The query's name
         name: String,
+    },
+}
+
+/// What `seglake maps` does.
+#[derive(Debug, Subcommand)]
+pub enum MapsAction {
+    /// Each segment map's name, bins, rules, fallback and where it comes from (built in, the
+    /// lake's _segment_maps/, seglake.toml or --segment-map)
+    List,
+    /// One map in its TOML format (a starting point for your own)
+    Show {
+        /// The map's name
+        name: String,
+    },
+    /// Check a map file: how many of the bins^3 score codes each rule gets, rules that never
+    /// match, codes no rule covers; exit 1 when a map without fallback leaves codes uncovered
+    Check {
+        /// The map file (TOML)
+        file: PathBuf,
+        /// The number of score bins, for a file that does not say [default: 5]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+        bins: Option<u32>,
     },
 }
 

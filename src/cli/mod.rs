@@ -5,6 +5,7 @@
 
 mod args;
 mod cluster;
+mod maps;
 mod serve;
 
 use std::io::{IsTerminal, Write};
@@ -14,7 +15,7 @@ use clap::Parser;
 use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement;
 
-pub use args::{Cli, Command, GlobalArgs, QueriesAction, ServeAction, ServeArgs};
+pub use args::{Cli, Command, GlobalArgs, MapsAction, QueriesAction, ServeAction, ServeArgs};
 
 use crate::config::Settings;
 use crate::error::{Result, SeglakeError, describe};
@@ -140,6 +141,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     let settings = Settings::load(global.config.as_deref())?.override_with(global.settings());
     if let Some(Command::Cluster { role }) = &cli.command {
         return cluster::run(role, global, &settings).await;
+    }
+    if let Some(Command::Maps { action }) = &cli.command {
+        return maps::run(action, &settings).await;
     }
     let library = library(global)?;
     if let Some(Command::Queries { action }) = &cli.command {
@@ -495,6 +499,7 @@ impl GlobalArgs {
             lakes: self.lake.clone(),
             tables: self.table.clone(),
             cluster: self.cluster.clone(),
+            segment_maps: self.segment_map.clone(),
             ..Settings::default()
         }
     }

@@ -20,6 +20,7 @@ use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use object_store::path::Path as StorePath;
 
+pub mod segment_maps;
 mod unreadable;
 
 /// The file formats a table can be stored in.

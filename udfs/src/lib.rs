@@ -99,6 +99,16 @@ fn with_rule_after_combine(
     rules
 }
 
+/// Registers the functions that read segment maps (`rfm_segment`, `rfm_segment_rule`,
+/// `segment_map_bins`) again, with `maps`: the built-in maps and one's own.
+pub fn register_segment_maps(ctx: &SessionContext, maps: rfm::segment_map::SegmentMaps) {
+    for function in rfm::segment_functions(&Arc::new(maps)) {
+        if let SeglakeFunction::Scalar(f) = function {
+            ctx.register_udf(f.as_ref().clone());
+        }
+    }
+}
+
 /// Registers seglake's functions in `ctx`, without the optimizer rule [`register_all`] adds.
 ///
 /// # Errors

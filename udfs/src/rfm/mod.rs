@@ -7,9 +7,11 @@ mod rfm_agg;
 mod rfm_cuts;
 mod rfm_score;
 mod rfm_segment;
+mod rfm_segment_rule;
 mod score_by_cuts;
 pub mod scoring;
-pub mod segments;
+pub mod segment_map;
+mod segment_map_bins;
 mod single_phase;
 pub mod tiers;
 mod unread_days;
@@ -20,13 +22,16 @@ use std::sync::Arc;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
 use crate::SeglakeFunction;
+use segment_map::SegmentMaps;
 
 pub use btyd_summary::BtydSummary;
 pub use rfm_agg::Rfm;
 pub use rfm_cuts::RfmCuts;
 pub use rfm_score::RfmScore;
 pub use rfm_segment::RfmSegment;
+pub use rfm_segment_rule::RfmSegmentRule;
 pub use score_by_cuts::ScoreByCuts;
+pub use segment_map_bins::SegmentMapBins;
 pub use single_phase::SinglePhasePerCustomer;
 pub use unread_days::SkipUnreadPurchaseDays;
 pub use value_tier::ValueTier;
@@ -40,6 +45,24 @@ pub fn functions() -> Vec<SeglakeFunction> {
         SeglakeFunction::Window(Arc::new(WindowUDF::from(RfmScore::new()))),
         SeglakeFunction::Window(Arc::new(WindowUDF::from(ValueTier::new()))),
         SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(ScoreByCuts::new()))),
-        SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(RfmSegment::new()))),
+    ]
+    .into_iter()
+    .chain(segment_functions(&Arc::new(SegmentMaps::builtin())))
+    .collect()
+}
+
+/// The functions that read segment maps, with `maps`: register them again to use maps of
+/// one's own (`SeglakeBuilder::segment_map` does).
+pub fn segment_functions(maps: &Arc<SegmentMaps>) -> Vec<SeglakeFunction> {
+    vec![
+        SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(RfmSegment::with_maps(
+            Arc::clone(maps),
+        )))),
+        SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(RfmSegmentRule::new(Arc::clone(
+            maps,
+        ))))),
+        SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(SegmentMapBins::new(Arc::clone(
+            maps,
+        ))))),
     ]
 }

@@ -12,22 +12,25 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::segments::SegmentMap;
+use super::segment_map::{SegmentMap, SegmentMaps};
 use crate::common::args;
 
 const SYNTAX: &str = "rfm_segment(r, f, m [, map])";
 
 #[user_doc(
     doc_section(label = "Customer segmentation functions"),
-    description = "The segment name of RFM scores under a published map. `standard` (default) \
-    is the 10-segment R-F map on quintiles: [1-2][1-2] hibernating, [1-2][3-4] at_risk, [1-2]5 \
-    cant_lose, 3[1-2] about_to_sleep, 33 need_attention, [3-4][4-5] loyal, 41 promising, 51 new, \
-    [4-5][2-3] potential_loyalists, 5[4-5] champions (m is not used). `rfm_package` is the R rfm \
-    package's documented example on R, F and M quintiles (first matching rule wins, else \
-    `others`). `pymc` is pymc-marketing's default on quartiles (premium_customer, \
-    repeat_customer, top_spender, at_risk_customer, inactive_customer, else `other`). Every \
-    code maps to a segment; a score outside the map's range is an error, and any NULL score \
-    gives NULL.",
+    description = "The segment name of RFM scores under a segment map: a built-in one or one \
+    of your own (a TOML file of ordered rules, first match wins: `_segment_maps/NAME.toml` in \
+    the lake, `[segment_maps]` in seglake.toml or `--segment-map NAME=FILE`; `seglake maps` \
+    lists, shows and checks them). `standard` (default) is the 10-segment R-F map on quintiles: \
+    [1-2][1-2] hibernating, [1-2][3-4] at_risk, [1-2]5 cant_lose, 3[1-2] about_to_sleep, 33 \
+    need_attention, [3-4][4-5] loyal, 41 promising, 51 new, [4-5][2-3] potential_loyalists, \
+    5[4-5] champions (m is not used). `rfm_package` is the R rfm package's documented example \
+    on R, F and M quintiles (first matching rule wins, else `others`). `pymc` is \
+    pymc-marketing's default on quartiles (premium_customer, repeat_customer, top_spender, \
+    at_risk_customer, inactive_customer, else `other`). A score outside the map's bins is an \
+    error, and so is a code no rule takes in a map without a fallback (never a silent NULL); \
+    any NULL score gives NULL.",
     syntax_example = "rfm_segment(r, f, m [, map])",
     sql_example = r#"```sql
 > SELECT rfm_segment(5, 4, 1) AS standard, rfm_segment(5, 4, 1, 'rfm_package') AS rfm_package,
@@ -43,13 +46,14 @@ const SYNTAX: &str = "rfm_segment(r, f, m [, map])";
     argument(name = "m", description = "Monetary score."),
     argument(
         name = "map",
-        description = "'standard' (default, quintiles), 'rfm_package' (quintiles) or 'pymc' \
-        (quartiles): a constant."
+        description = "A segment map's name: 'standard' (default, quintiles), 'rfm_package' \
+        (quintiles), 'pymc' (quartiles) or a map of your own; a constant."
     )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct RfmSegment {
     signature: Signature,
+    maps: Arc<SegmentMaps>,
 }
 
 impl Default for RfmSegment {
@@ -59,26 +63,43 @@ impl Default for RfmSegment {
 }
 
 impl RfmSegment {
+    /// With the built-in maps.
     pub fn new() -> Self {
+        Self::with_maps(Arc::new(SegmentMaps::builtin()))
+    }
+
+    /// With the given maps.
+    pub fn with_maps(maps: Arc<SegmentMaps>) -> Self {
         Self {
             signature: Signature {
                 type_signature: TypeSignature::UserDefined,
                 volatility: Volatility::Immutable,
                 parameter_names: Some(["r", "f", "m", "map"].map(String::from).to_vec()),
             },
+            maps,
         }
+    }
+
+    /// The map named by a constant argument (`standard` without one).
+    fn map_of(&self, value: Option<&ScalarValue>) -> Result<&Arc<SegmentMap>> {
+        map_named(SYNTAX, &self.maps, value)
     }
 }
 
-/// The map named by a constant argument.
-fn map_of(value: Option<&ScalarValue>) -> Result<SegmentMap> {
-    let Some(value) = value else {
-        return Ok(SegmentMap::Standard);
+/// The map named by a constant `map` argument of `syntax` (`standard` without one).
+pub(crate) fn map_named<'a>(
+    syntax: &str,
+    maps: &'a SegmentMaps,
+    value: Option<&ScalarValue>,
+) -> Result<&'a Arc<SegmentMap>> {
+    let name = match value {
+        None => "standard".to_string(),
+        Some(value) => match args::string(syntax, "map", value)? {
+            Some(name) => name,
+            None => return plan_err!("{syntax}: map is NULL"),
+        },
     };
-    match args::string(SYNTAX, "map", value)? {
-        Some(name) => name.parse().or_else(|e| plan_err!("{SYNTAX}: {e}")),
-        None => plan_err!("{SYNTAX}: map is NULL"),
-    }
+    maps.get(&name).or_else(|e| plan_err!("{syntax}: {e}"))
 }
 
 impl ScalarUDFImpl for RfmSegment {
@@ -108,22 +129,18 @@ impl ScalarUDFImpl for RfmSegment {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        // Check the map name while planning, so a typo fails before any data is read.
-        if args.arg_fields.len() > 3 {
-            match args.scalar_arguments.get(3).copied().flatten() {
-                Some(value) => {
-                    map_of(Some(value))?;
-                }
-                None => return plan_err!("{SYNTAX}: map must be a constant such as 'standard'"),
-            }
+        // Check the map name while planning, so a typo fails before any data is read. A
+        // saved query's parameter ($map) is only known when the query runs.
+        if let Some(value) = args.scalar_arguments.get(3).copied().flatten() {
+            self.map_of(Some(value))?;
         }
         Ok(Arc::new(Field::new(self.name(), DataType::Utf8, true)))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let map = match args.args.get(3) {
-            None => SegmentMap::Standard,
-            Some(ColumnarValue::Scalar(value)) => map_of(Some(value))?,
+            None => self.map_of(None)?,
+            Some(ColumnarValue::Scalar(value)) => self.map_of(Some(value))?,
             Some(ColumnarValue::Array(_)) => {
                 return plan_err!("{SYNTAX}: map must be a constant such as 'standard'");
             }
