@@ -107,6 +107,13 @@ async fn s3_lakes_outputs_credentials_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     hive_lake(dir);
+    let maps = dir.join("lake/_segment_maps");
+    std::fs::create_dir_all(&maps).unwrap();
+    std::fs::write(
+        maps.join("vip.toml"),
+        "fallback = 'rest'\n[[rule]]\nname = 'best'\nr = [4, 5]\n",
+    )
+    .unwrap();
     let server = S3Server::start(&tools, "lake").await;
     let store = server.store();
     servers::upload_folder(&store, &dir.join("lake"), "shop").await;
@@ -135,6 +142,28 @@ async fn s3_lakes_outputs_credentials_and_errors() {
             &env
         )),
         ok(seglake(dir, &["--lake", local, "-c", pruned], &[]))
+    );
+
+    // The lake's own segment maps, read from the store like its tables.
+    let sql = "SELECT rfm_segment(5, 5, 1, 'vip') AS a, rfm_segment(1, 5, 1, 'vip') AS b";
+    assert_eq!(
+        ok(seglake(
+            dir,
+            &["--lake", "s3://lake/shop", "--format", "csv", "-c", sql],
+            &env
+        )),
+        "a,b\nbest,rest\n"
+    );
+    let listed = ok(seglake(
+        dir,
+        &["--lake", "s3://lake/shop", "maps", "list"],
+        &env,
+    ));
+    assert!(
+        listed.contains(
+            "vip  5 bins, 1 rules, fallback 'rest'  (s3://lake/shop/_segment_maps/vip.toml)"
+        ),
+        "{listed}"
     );
 
     // A saved query's result written back to S3, then read from there.

@@ -46,7 +46,10 @@ SELECT 'not reached';
     );
     assert!(out.contains("abs (scalar function, DataFusion)"), "{out}");
     assert!(out.contains("rfm_segments  RFM values"), "{out}");
-    assert!(out.contains("segment,rule,customers,customer_share"), "{out}");
+    assert!(
+        out.contains("segment,rule,customers,customer_share"),
+        "{out}"
+    );
     assert!(!out.contains("not reached"), "{out}");
 }
 
