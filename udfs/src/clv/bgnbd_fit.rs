@@ -19,8 +19,11 @@ const SYNTAX: &str = "bgnbd_fit(frequency, recency, T [, penalizer])";
     one row per customer, usually from btyd_summary, as lifetimes' BetaGeoFitter does (time \
     rescaled for conditioning, L-BFGS with analytic gradients, identical customers merged). \
     Returns a model struct: model, r, alpha, a, b, log_likelihood (of the data, in its units), \
-    rows_used, rows_skipped, iterations, converged, penalizer; a fit that did not converge says \
-    so in `converged`. Rows with a NULL or NaN input are skipped and counted; a negative or \
+    rows_used, rows_skipped, iterations, converged, penalizer, the standard errors se_r, \
+    se_alpha, se_a, se_b (lifetimes' `summary`: inverse observed information, delta method \
+    from log-parameters), 95% bounds lower_r .. upper_b (1.96 standard errors either side), \
+    and warning (NULL, or why there are no standard errors: a singular information matrix); \
+    a fit that did not converge says so in `converged`. Rows with a NULL or NaN input are skipped and counted; a negative or \
     fractional frequency, a negative recency, recency after T, or recency other than 0 with \
     frequency 0 is an error. No usable rows give NULL; fewer than 5 are an error. The model \
     is a plain value: store it with COPY ... TO and use it later with p_alive, \
@@ -90,6 +93,7 @@ impl Fitter for BgNbdFit {
             log_likelihood: f.log_likelihood,
             iterations: f.iterations,
             converged: f.converged,
+            standard_errors: f.standard_errors,
         })
     }
 }

@@ -19,7 +19,8 @@ const SYNTAX: &str = "gammagamma_fit(frequency, monetary_value [, penalizer])";
     0 and a positive monetary_value are used, the others (first-time buyers, net refunds) and \
     rows with a NULL or NaN input are skipped and counted in rows_skipped. A negative or \
     fractional frequency is an error. Returns a model struct: model, p, q, v, log_likelihood, \
-    rows_used, rows_skipped, iterations, converged, penalizer. No usable rows give NULL; \
+    rows_used, rows_skipped, iterations, converged, penalizer, standard errors se_p, se_q, \
+    se_v with 95% bounds lower_p .. upper_v, and warning, as bgnbd_fit. No usable rows give NULL; \
     fewer than 4 are an error.",
     syntax_example = "gammagamma_fit(frequency, monetary_value [, penalizer => 0])",
     sql_example = r#"```sql
@@ -86,6 +87,7 @@ impl Fitter for GammaGammaFit {
             log_likelihood: f.log_likelihood,
             iterations: f.iterations,
             converged: f.converged,
+            standard_errors: f.standard_errors,
         })
     }
 }

@@ -14,6 +14,17 @@ use datafusion::error::Result;
 
 use crate::math::optimize::Fitted;
 
+/// The uncertainty fields of each parameter `p`: `se_p` (standard error), `lower_p` and
+/// `upper_p` (95% bounds, 1.96 standard errors either side, as lifetimes' `summary`).
+pub const UNCERTAINTY_PREFIXES: [&str; 3] = ["se_", "lower_", "upper_"];
+
+/// The z value of a two-sided 95% interval, as lifetimes uses it.
+const Z_95: f64 = 1.96;
+
+/// The `warning` of a fit whose information matrix is singular.
+pub const SINGULAR: &str = "the information matrix is singular at this fit (a parameter is not \
+                            identified by the data): no standard errors";
+
 /// The kinds of model seglake fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelKind {
@@ -66,6 +77,14 @@ impl ModelKind {
             Field::new("converged", DataType::Boolean, false),
             Field::new("penalizer", DataType::Float64, false),
         ]);
+        for prefix in UNCERTAINTY_PREFIXES {
+            fields.extend(
+                self.parameters()
+                    .iter()
+                    .map(|p| Field::new(format!("{prefix}{p}"), DataType::Float64, true)),
+            );
+        }
+        fields.push(Field::new("warning", DataType::Utf8, true));
         Fields::from(fields)
     }
 
@@ -160,6 +179,41 @@ pub fn models_array(kind: ModelKind, rows: &[Option<FitRow>]) -> ArrayRef {
             .collect::<Vec<_>>(),
     )));
     columns.push(Arc::new(valid(|r| r.penalizer)));
+    // Standard errors and bounds: NULL where the information matrix is singular.
+    let uncertain = |i: usize, bound: f64| -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(|r| {
+                    let r = r.as_ref()?;
+                    let se = r.fitted.standard_errors.as_ref()?[i];
+                    Some(r.fitted.params[i] + bound * se)
+                })
+                .collect::<Float64Array>(),
+        )
+    };
+    let n = kind.parameters().len();
+    for i in 0..n {
+        // se = (p + 1 * se) - p would round; take it as it is.
+        columns.push(Arc::new(
+            rows.iter()
+                .map(|r| r.as_ref()?.fitted.standard_errors.as_ref().map(|se| se[i]))
+                .collect::<Float64Array>(),
+        ));
+    }
+    for bound in [-Z_95, Z_95] {
+        for i in 0..n {
+            columns.push(uncertain(i, bound));
+        }
+    }
+    columns.push(Arc::new(
+        rows.iter()
+            .map(|r| {
+                r.as_ref()
+                    .filter(|r| r.fitted.standard_errors.is_none())
+                    .map(|_| SINGULAR)
+            })
+            .collect::<StringArray>(),
+    ));
     let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
     Arc::new(StructArray::new(
         kind.struct_fields(),
@@ -218,6 +272,47 @@ impl ModelColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fit_without_standard_errors_says_why() {
+        let row = |standard_errors: Option<Vec<f64>>| FitRow {
+            fitted: Fitted {
+                params: vec![2.0, 3.0, 4.0],
+                log_likelihood: -1.0,
+                iterations: 5,
+                converged: true,
+                standard_errors,
+            },
+            rows_used: 10,
+            rows_skipped: 0,
+            penalizer: 0.0,
+        };
+        let array = models_array(
+            ModelKind::GammaGamma,
+            &[Some(row(Some(vec![0.5, 0.25, 1.0]))), Some(row(None))],
+        );
+        let models = array.as_struct();
+        let column = |name: &str| models.column_by_name(name).unwrap().clone();
+        let se_q = column("se_q");
+        let se_q = se_q.as_primitive::<Float64Type>();
+        assert_eq!(se_q.value(0), 0.25);
+        assert!(se_q.is_null(1));
+        let lower_p = column("lower_p");
+        assert_eq!(
+            lower_p.as_primitive::<Float64Type>().value(0),
+            2.0 - 1.96 * 0.5
+        );
+        let upper_v = column("upper_v");
+        assert_eq!(upper_v.as_primitive::<Float64Type>().value(0), 4.0 + 1.96);
+        let warning = column("warning");
+        let warning = warning.as_string::<i32>();
+        assert!(warning.is_null(0));
+        assert!(
+            warning
+                .value(1)
+                .starts_with("the information matrix is singular")
+        );
+    }
 
     #[test]
     fn kinds_are_recognised_by_their_parameters() {

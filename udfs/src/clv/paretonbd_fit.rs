@@ -21,7 +21,8 @@ const SYNTAX: &str = "paretonbd_fit(frequency, recency, T [, penalizer])";
     lifetimes uses Nelder-Mead from random starting values). As in lifetimes, the penalizer is \
     added to the total rather than the mean negative log-likelihood. Returns a model struct: \
     model, r, alpha, s, beta, log_likelihood, rows_used, rows_skipped, iterations, converged, \
-    penalizer. Input rules as bgnbd_fit: rows with a NULL or NaN input are skipped and \
+    penalizer, standard errors se_r .. se_beta with 95% bounds lower_r .. upper_beta, and \
+    warning, as bgnbd_fit (lifetimes has no summary for this model). Input rules as bgnbd_fit: rows with a NULL or NaN input are skipped and \
     counted; impossible values are errors; no usable rows give NULL; fewer than 5 are an error.",
     syntax_example = "paretonbd_fit(frequency, recency, T [, penalizer => 0])",
     sql_example = r#"```sql
@@ -88,6 +89,7 @@ impl Fitter for ParetoNbdFit {
             log_likelihood: f.log_likelihood,
             iterations: f.iterations,
             converged: f.converged,
+            standard_errors: f.standard_errors,
         })
     }
 }

@@ -43,7 +43,14 @@ impl BgNbd {
             a,
             b,
         };
+        let standard_errors = super::standard_errors::from_log_objective(
+            &objective,
+            &minimum.theta,
+            &[params.r, params.alpha, params.a, params.b],
+            customers.total_weight(),
+        );
         Some(Fitted {
+            standard_errors,
             log_likelihood: params.log_likelihood(customers),
             params,
             iterations: minimum.iterations,

@@ -89,7 +89,14 @@ impl GammaGamma {
         let minimum = minimize(&objective, vec![0.0; 3], MAX_ITERATIONS);
         let [p, q, v] = [0, 1, 2].map(|i| minimum.theta[i].exp());
         let params = Self { p, q, v };
+        let standard_errors = super::standard_errors::from_log_objective(
+            &objective,
+            &minimum.theta,
+            &[params.p, params.q, params.v],
+            grouped.len() as f64,
+        );
         Some(Fitted {
+            standard_errors,
             log_likelihood: params.grouped_log_likelihood_and_gradient(&grouped)[0],
             params,
             iterations: minimum.iterations,

@@ -30,6 +30,10 @@ pub struct Fitted<P> {
     pub log_likelihood: f64,
     pub iterations: u64,
     pub converged: bool,
+    /// The parameters' standard errors, in their order (see
+    /// [`from_log_objective`](super::standard_errors::from_log_objective)); `None` when the
+    /// information matrix is singular.
+    pub standard_errors: Option<Vec<f64>>,
 }
 
 /// Sums `term(range)` over about one chunk per core; small inputs stay on this thread.

@@ -56,7 +56,14 @@ impl ParetoNbd {
                 .sum();
             log_likelihood = rescaled.log_likelihood(&scaled) + purchases * scale.ln();
         }
+        let standard_errors = super::standard_errors::from_log_values(
+            |theta| objective.value(theta),
+            &minimum.theta,
+            &[params.r, params.alpha, params.s, params.beta],
+            customers.total_weight(),
+        );
         Some(Fitted {
+            standard_errors,
             log_likelihood,
             params,
             iterations: minimum.iterations,
