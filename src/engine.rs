@@ -207,16 +207,22 @@ impl SeglakeBuilder {
             ctx.register_udwf(udwf);
         }
 
+        // The lakes whose listing shows a `_segment_maps/` folder: no other is listed again.
+        let mut lakes_with_maps = Vec::new();
         for location in &self.lakes {
-            for spec in lake::discover_lake(&ctx, location).await? {
-                lake::register_table(&ctx, &spec).await?;
+            let listing = lake::list_lake(&ctx, location).await?;
+            for spec in &listing.tables {
+                lake::register_table(&ctx, spec).await?;
+            }
+            if listing.has_segment_maps {
+                lakes_with_maps.push(location.clone());
             }
         }
         for spec in &self.tables {
             ctx.deregister_table(spec.name.as_str())?;
             lake::register_table(&ctx, spec).await?;
         }
-        let loaded = segment_maps::load(&ctx, &self.lakes, &self.segment_map_files).await?;
+        let loaded = segment_maps::load(&ctx, &lakes_with_maps, &self.segment_map_files).await?;
         if !loaded.is_empty() || !self.segment_maps.is_empty() {
             // A map that leaves codes to no segment still loads (rfm_segment fails on such a
             // code, naming it), but its author hears about it now.

@@ -301,6 +301,20 @@ async fn a_model_survives_a_parquet_round_trip() {
 /// A session with the CDNOW transactions as `cdnow_tx` and the result of the saved query
 /// `name` (run as `seglake run` binds it, as of 1997-09-30 by week) as table `result`.
 async fn saved_query(name: &str, extra: &[(&str, &str)]) -> SessionContext {
+    let given: Vec<(&str, &str)> = [
+        ("as_of", "1997-09-30"),
+        ("period", "week"),
+        ("transactions", "cdnow_tx"),
+    ]
+    .iter()
+    .chain(extra)
+    .copied()
+    .collect();
+    saved_query_with(name, &given).await
+}
+
+/// [`saved_query`] with exactly the parameters `given` (the first of a name wins).
+async fn saved_query_with(name: &str, given: &[(&str, &str)]) -> SessionContext {
     use seglake::library::{Library, bind};
     let ctx = session().await;
     ctx.register_csv(
@@ -317,15 +331,10 @@ async fn saved_query(name: &str, extra: &[(&str, &str)]) -> SessionContext {
     .await
     .unwrap();
     let library = Library::load(&[]).unwrap();
-    let mut given: Vec<(String, String)> = [
-        ("as_of", "1997-09-30"),
-        ("period", "week"),
-        ("transactions", "cdnow_tx"),
-    ]
-    .iter()
-    .chain(extra)
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let mut given: Vec<(String, String)> = given
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     given.dedup_by(|a, b| a.0 == b.0);
     let df = bind(&ctx, library.get(name).unwrap(), &given)
         .await
@@ -488,4 +497,56 @@ async fn standard_errors_match_lifetimes_summary() {
         }
     }
     eprintln!("largest relative difference of a standard error or bound: {worst:e}");
+}
+
+/// The backtest against lifetimes: calibration/holdout split of the CDNOW transactions by week,
+/// BG/NBD and Gamma-Gamma fitted on the calibration, holdout purchases and spend predicted
+/// (`make_clv_backtest_reference.py`). Counts exact; means, totals and errors within 1e-6.
+#[tokio::test]
+async fn saved_query_clv_backtest_matches_lifetimes() {
+    let ctx = saved_query_with(
+        "clv_backtest",
+        &[
+            ("calibration_end", "1997-09-30"),
+            ("observation_end", "1998-06-30"),
+            ("period", "week"),
+            ("transactions", "cdnow_tx"),
+        ],
+    )
+    .await;
+    ctx.register_csv(
+        "backtest_ref",
+        format!("{REFERENCE}/clv_backtest_cdnow.csv"),
+        CsvReadOptions::new(),
+    )
+    .await
+    .unwrap();
+    let close = |column: &str| {
+        format!("abs(o.{column} - r.{column}) <= 1e-6 * greatest(abs(r.{column}), 1e-9)")
+    };
+    let checks = [
+        "o.customers = r.customers".to_string(),
+        "o.buyers = r.buyers".to_string(),
+        "o.actual_total = r.actual_total".to_string(),
+        close("actual_mean"),
+        close("predicted_mean"),
+        close("predicted_total"),
+        close("mae"),
+        close("actual_spend_mean"),
+        close("predicted_spend_mean"),
+        close("spend_mae"),
+    ];
+    let sql = format!(
+        "SELECT CAST(count(*) AS DOUBLE), \
+                CAST(sum(CASE WHEN {} THEN 1 ELSE 0 END) AS DOUBLE) \
+         FROM result o JOIN backtest_ref r ON o.bucket = CAST(r.bucket AS VARCHAR)",
+        checks.join(" AND ")
+    );
+    let counts = floats(&ctx, &sql).await;
+    assert_eq!(
+        counts,
+        vec![9.0, 9.0],
+        "buckets 0..6, 7+ and all, each as lifetimes':\n{}",
+        common::query_text(&ctx, "SELECT * FROM result").await
+    );
 }

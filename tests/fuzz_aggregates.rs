@@ -208,6 +208,18 @@ async fn btyd_summary_is_the_same_however_rows_arrive_and_matches_the_reference(
              FROM t GROUP BY customer_id ORDER BY customer_id NULLS FIRST",
         )
         .await;
+        // The calibration/holdout split, whose state is btyd_summary's and the holdout's: a
+        // calibration end at a customer's midnight ties, customers on both sides of it.
+        same_everywhere(
+            dir.path(),
+            "SELECT customer_id, \
+                    btyd_calibration_holdout(order_ts, amount, DATE '1969-12-15', \
+                                             DATE '2150-06-01', 'week'), \
+                    btyd_calibration_holdout(order_date, amount, TIMESTAMP '1970-02-01 12:00:00', \
+                                             DATE '1971-01-01', 'month', 2) \
+             FROM t GROUP BY customer_id ORDER BY customer_id NULLS FIRST",
+        )
+        .await;
     }
 }
 

@@ -110,6 +110,21 @@ fn plausible(parameter: &str) -> &'static [&'static str] {
             "DATE '1900-02-28'",
             "CAST(NULL AS TIMESTAMP)",
         ],
+        // A calibration end before most observation ends, and wrong ones.
+        "calibration_end" => &[
+            "DATE '1969-12-15'",
+            "TIMESTAMP '2020-06-01 12:00:00'",
+            "DATE '2199-01-01'",
+            "order_ts",
+            "CAST(NULL AS DATE)",
+        ],
+        "observation_end" => &[
+            "DATE '2150-06-01'",
+            "TIMESTAMP '2199-12-31 00:00:00'",
+            "DATE '1900-02-28'",
+            "order_date",
+            "CAST(NULL AS TIMESTAMP)",
+        ],
         "amount" | "value" | "monetary" | "monetary_value" | "avg_order_value" | "spend_365d" => &[
             "amount",
             "abs(amount)",

@@ -18,6 +18,8 @@ async fn session() -> SessionContext {
         ("cdnow", "cdnow_sample_transactions.csv"),
         ("btyd_ref", "btyd_summary_cdnow.csv"),
         ("rfm_ref", "rfm_cdnow.csv"),
+        ("holdout_day_ref", "btyd_holdout_cdnow_day.csv"),
+        ("holdout_week_ref", "btyd_holdout_cdnow_week.csv"),
     ] {
         ctx.register_csv(name, format!("{REFERENCE}/{file}"), CsvReadOptions::new())
             .await
@@ -85,6 +87,58 @@ async fn btyd_summary_equals_lifetimes_on_cdnow() {
                 query_text(&ctx, &format!("{mismatches} LIMIT 5")).await
             );
         }
+    }
+}
+
+/// `btyd_calibration_holdout` against lifetimes' `calibration_and_holdout_data` on the CDNOW
+/// transactions (calibration to 1997-09-30, holdout to 1998-06-30), in days and weeks:
+/// frequencies, recency, T and duration exact, monetary values within 1e-9.
+#[tokio::test]
+async fn calibration_and_holdout_equal_lifetimes_on_cdnow() {
+    let ctx = session().await;
+    for period in ["day", "week"] {
+        let ours = format!(
+            "SELECT customer_id, s['frequency_cal'] AS frequency_cal, s['recency_cal'] AS \
+                    recency_cal, s['T_cal'] AS t_cal, s['monetary_value_cal'] AS mv_cal, \
+                    s['frequency_holdout'] AS frequency_holdout, s['monetary_value_holdout'] \
+                    AS mv_holdout, s['duration_holdout'] AS duration_holdout \
+             FROM (SELECT customer_id, btyd_calibration_holdout(CAST(date AS DATE), amount, \
+                     DATE '1997-09-30', DATE '1998-06-30', '{period}') AS s \
+                   FROM cdnow GROUP BY customer_id)"
+        );
+        let reference = format!("SELECT * FROM holdout_{period}_ref");
+        let mismatches = format!(
+            "SELECT * FROM ({ours}) o FULL JOIN ({reference}) r USING (customer_id) \
+             WHERE (o.frequency_cal IS DISTINCT FROM r.frequency_cal) \
+                OR (o.recency_cal IS DISTINCT FROM CAST(r.recency_cal AS DOUBLE)) \
+                OR (o.t_cal IS DISTINCT FROM CAST(r.\"T_cal\" AS DOUBLE)) \
+                OR NOT (abs(o.mv_cal - r.monetary_value_cal) <= 1e-9) \
+                OR (o.frequency_holdout IS DISTINCT FROM r.frequency_holdout) \
+                OR NOT (abs(o.mv_holdout - r.monetary_value_holdout) <= 1e-9) \
+                OR (o.duration_holdout IS DISTINCT FROM CAST(r.duration_holdout AS DOUBLE))"
+        );
+        let [rows, held, bad] = counts(
+            &ctx,
+            &format!(
+                "SELECT (SELECT count(*) FROM ({reference})) AS n, \
+                        (SELECT count(*) FROM ({reference}) WHERE frequency_holdout > 0) AS held, \
+                        (SELECT count(*) FROM ({mismatches})) AS bad"
+            ),
+        )
+        .await[..] else {
+            panic!("three counts")
+        };
+        assert_eq!(
+            rows, 2357,
+            "{period}: every customer buys before the calibration end"
+        );
+        assert!(held > 400, "{period}: {held} customers buy in the holdout");
+        assert_eq!(
+            bad,
+            0,
+            "{period}: rows that differ from lifetimes:\n{}",
+            query_text(&ctx, &format!("{mismatches} LIMIT 5")).await
+        );
     }
 }
 

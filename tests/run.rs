@@ -74,7 +74,7 @@ async fn table_parameters_map_to_the_named_table_and_files_give_values() {
 #[tokio::test]
 async fn bad_parameters_are_usage_errors_listing_the_parameters() {
     let dir = parquet_lake().await;
-    let takes = "(query rfm_segment_summary takes: as_of DATE = 2024-01-01, transactions TABLE = transactions)";
+    let takes = "(query rfm_segment_summary takes: as_of DATE = 2024-01-01, transactions TABLE = transactions, map TEXT = standard)";
     let cases: [(&[&str], &str); 4] = [
         (
             &["--param", "as_of=2024-01-01'; DROP TABLE x; --"],

@@ -289,6 +289,23 @@ fn is_hidden(base: &StorePath, location: &StorePath) -> bool {
 /// # Errors
 /// When the lake cannot be listed, does not exist, or holds no tables.
 pub async fn discover_lake(ctx: &SessionContext, location: &str) -> Result<Vec<TableSpec>> {
+    Ok(list_lake(ctx, location).await?.tables)
+}
+
+/// What one listing of a lake's folder shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeListing {
+    /// Its tables, sorted by name.
+    pub tables: Vec<TableSpec>,
+    /// Whether it has a `_segment_maps/` folder (read by [`segment_maps::load`]).
+    pub has_segment_maps: bool,
+}
+
+/// [`discover_lake`], also telling whether the lake holds segment maps, from the same listing.
+///
+/// # Errors
+/// As [`discover_lake`].
+pub async fn list_lake(ctx: &SessionContext, location: &str) -> Result<LakeListing> {
     check_local_path_exists(location)
         .map_err(|_| DataFusionError::Plan(format!("lake folder '{location}' does not exist")))?;
     let folder = if location.ends_with('/') {
@@ -309,8 +326,10 @@ pub async fn discover_lake(ctx: &SessionContext, location: &str) -> Result<Vec<T
         })?;
 
     let mut tables = Vec::new();
+    let mut has_segment_maps = false;
     for dir in &listing.common_prefixes {
         let Some(name) = dir.filename() else { continue };
+        has_segment_maps |= name == segment_maps::LAKE_FOLDER;
         if name.starts_with(['.', '_']) {
             continue;
         }
@@ -348,7 +367,10 @@ pub async fn discover_lake(ctx: &SessionContext, location: &str) -> Result<Vec<T
         )));
     }
     tables.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(tables)
+    Ok(LakeListing {
+        tables,
+        has_segment_maps,
+    })
 }
 
 /// A SQL-friendly table name: lower case, with anything but letters and digits turned to `_`.

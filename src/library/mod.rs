@@ -47,6 +47,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../queries/clv/cltv_by_segment.sql"),
     ),
     (
+        "clv/clv_backtest.sql",
+        include_str!("../../queries/clv/clv_backtest.sql"),
+    ),
+    (
         "kpi/average_order_value.sql",
         include_str!("../../queries/kpi/average_order_value.sql"),
     ),

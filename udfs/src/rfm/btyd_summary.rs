@@ -110,7 +110,7 @@ impl BtydSummary {
     }
 }
 
-fn result_fields() -> Fields {
+pub(super) fn result_fields() -> Fields {
     Fields::from(vec![
         Field::new("frequency", DataType::Int64, true),
         Field::new("recency", DataType::Float64, true),
@@ -246,7 +246,7 @@ impl Slot {
 
 /// The state of all groups.
 #[derive(Debug, Clone)]
-struct BtydGroups {
+pub(super) struct BtydGroups {
     period: Period,
     multiplier: f64,
     /// The start day of the period holding as_of; later periods are ignored.
@@ -299,7 +299,12 @@ impl BtydGroups {
         ))
     }
 
-    fn new(period: Period, multiplier: f64, as_of_day: i64, amount_name: String) -> Self {
+    pub(super) fn new(
+        period: Period,
+        multiplier: f64,
+        as_of_day: i64,
+        amount_name: String,
+    ) -> Self {
         Self {
             period,
             multiplier,
@@ -543,7 +548,7 @@ impl GroupsAccumulator for BtydGroups {
     }
 }
 
-fn periods_list(lengths: Vec<usize>, values: Vec<i32>) -> ListArray {
+pub(super) fn periods_list(lengths: Vec<usize>, values: Vec<i32>) -> ListArray {
     ListArray::new(
         Arc::new(Field::new_list_field(DataType::Int32, false)),
         OffsetBuffer::from_lengths(lengths),

@@ -1,6 +1,7 @@
 //! RFM: recency, frequency and monetary value, their scores and named segments, value tiers,
 //! and the BTYD summary the lifetime-value models take.
 
+mod btyd_calibration_holdout;
 mod btyd_summary;
 pub mod periods;
 mod rfm_agg;
@@ -24,6 +25,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use crate::SeglakeFunction;
 use segment_map::SegmentMaps;
 
+pub use btyd_calibration_holdout::BtydCalibrationHoldout;
 pub use btyd_summary::BtydSummary;
 pub use rfm_agg::Rfm;
 pub use rfm_cuts::RfmCuts;
@@ -41,6 +43,7 @@ pub fn functions() -> Vec<SeglakeFunction> {
     vec![
         SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(Rfm::new()))),
         SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(BtydSummary::new()))),
+        SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(BtydCalibrationHoldout::new()))),
         SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(RfmCuts::new()))),
         SeglakeFunction::Window(Arc::new(WindowUDF::from(RfmScore::new()))),
         SeglakeFunction::Window(Arc::new(WindowUDF::from(ValueTier::new()))),
