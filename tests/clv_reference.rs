@@ -550,3 +550,49 @@ async fn saved_query_clv_backtest_matches_lifetimes() {
         common::query_text(&ctx, "SELECT * FROM result").await
     );
 }
+
+/// Tracking against lifetimes' `expected_cumulative_transactions`: BG/NBD fitted on the CDNOW
+/// calibration by week, 78 weeks from the first transaction's (`make_clv_tracking_reference.py`).
+/// Actual transactions exact, predicted within 1e-6 relative.
+#[tokio::test]
+async fn saved_query_clv_tracking_matches_lifetimes() {
+    let ctx = saved_query_with(
+        "clv_tracking",
+        &[
+            ("calibration_end", "1997-09-30"),
+            ("observation_end", "1998-06-30"),
+            ("period", "week"),
+            ("transactions", "cdnow_tx"),
+        ],
+    )
+    .await;
+    ctx.register_csv(
+        "tracking_ref",
+        format!("{REFERENCE}/clv_tracking_cdnow.csv"),
+        CsvReadOptions::new(),
+    )
+    .await
+    .unwrap();
+    let close = |column: &str| {
+        format!("abs(o.{column} - r.{column}) <= 1e-6 * greatest(abs(r.{column}), 1e-9)")
+    };
+    let sql = format!(
+        "SELECT CAST(count(*) AS DOUBLE) AS joined, \
+                CAST(sum(CASE WHEN o.actual = r.actual AND o.actual_incremental = \
+                     CAST(r.actual_incremental AS BIGINT) AND {} AND {} \
+                     AND CAST(o.period_start AS VARCHAR) = CAST(r.period_start AS VARCHAR) \
+                     THEN 1 ELSE 0 END) AS DOUBLE) AS equal, \
+                CAST((SELECT count(*) FROM result) AS DOUBLE) AS periods, \
+                CAST((SELECT count(*) FROM result WHERE holdout) AS DOUBLE) AS holdout \
+         FROM result o JOIN tracking_ref r USING (period)",
+        close("predicted"),
+        close("predicted_incremental")
+    );
+    let counts = floats(&ctx, &sql).await;
+    assert_eq!(
+        counts,
+        vec![78.0, 78.0, 78.0, 38.0],
+        "every week as lifetimes', 38 of them after the calibration week:\n{}",
+        common::query_text(&ctx, "SELECT * FROM result LIMIT 8").await
+    );
+}

@@ -51,6 +51,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../queries/clv/clv_backtest.sql"),
     ),
     (
+        "clv/clv_tracking.sql",
+        include_str!("../../queries/clv/clv_tracking.sql"),
+    ),
+    (
         "kpi/average_order_value.sql",
         include_str!("../../queries/kpi/average_order_value.sql"),
     ),
