@@ -596,3 +596,68 @@ async fn saved_query_clv_tracking_matches_lifetimes() {
         common::query_text(&ctx, "SELECT * FROM result LIMIT 8").await
     );
 }
+
+/// MBG/NBD against lifetimes' ModifiedBetaGeoFitter on CDNOW (`make_mbgnbd_reference.py`): the
+/// published parameters (r 0.525, alpha 6.183, a 0.891, b 1.614), lifetimes' fits with and
+/// without a penalizer within 1e-6 and their standard errors within 1e-4, and every customer's
+/// P(alive) and expected purchases in 1, 10 and 39 weeks within 1e-6 of lifetimes'.
+#[tokio::test]
+async fn mbgnbd_matches_lifetimes() {
+    let ctx = session().await;
+    for (name, file) in [
+        ("mbg_ref", "mbgnbd_cdnow.csv"),
+        ("mbg_predictions_ref", "mbgnbd_predictions_cdnow.csv"),
+    ] {
+        ctx.register_csv(name, format!("{REFERENCE}/{file}"), CsvReadOptions::new())
+            .await
+            .unwrap();
+    }
+    let published = floats(
+        &ctx,
+        "SELECT round(m['r'], 3), round(m['alpha'], 3), round(m['a'], 3), round(m['b'], 3) \
+         FROM (SELECT mbgnbd_fit(frequency, recency, t) AS m FROM cdnow)",
+    )
+    .await;
+    assert_eq!(published, vec![0.525, 6.183, 0.891, 1.614]);
+    for penalizer in [0.0, 0.01] {
+        let worst = floats(
+            &ctx,
+            &format!(
+                "SELECT greatest(abs(m['r'] / r.r - 1), abs(m['alpha'] / r.alpha - 1), \
+                        abs(m['a'] / r.a - 1), abs(m['b'] / r.b - 1)), \
+                        greatest(abs(m['se_r'] / r.se_r - 1), abs(m['se_alpha'] / r.se_alpha - 1), \
+                        abs(m['se_a'] / r.se_a - 1), abs(m['se_b'] / r.se_b - 1)) \
+                 FROM (SELECT mbgnbd_fit(frequency, recency, t, {penalizer}) AS m FROM cdnow) \
+                 CROSS JOIN mbg_ref r WHERE r.penalizer = {penalizer}"
+            ),
+        )
+        .await;
+        assert!(
+            worst[0] < 1e-6,
+            "penalizer {penalizer}: parameters {}",
+            worst[0]
+        );
+        assert!(
+            worst[1] < 1e-4,
+            "penalizer {penalizer}: standard errors {}",
+            worst[1]
+        );
+    }
+    let worst = floats(
+        &ctx,
+        "WITH m AS (SELECT mbgnbd_fit(frequency, recency, t) AS model FROM cdnow) \
+         SELECT CAST(count(*) AS DOUBLE), \
+                max(greatest(abs(p_alive(model, c.frequency, c.recency, c.t) - r.p_alive), \
+                  abs(expected_purchases(model, 1, c.frequency, c.recency, c.t) - r.expected_1), \
+                  abs(expected_purchases(model, 10, c.frequency, c.recency, c.t) - r.expected_10), \
+                  abs(expected_purchases(model, 39, c.frequency, c.recency, c.t) - r.expected_39))) \
+         FROM cdnow c JOIN mbg_predictions_ref r USING (customer_id) CROSS JOIN m",
+    )
+    .await;
+    assert_eq!(worst[0], 2357.0);
+    assert!(
+        worst[1] < 1e-6,
+        "largest difference of a prediction {}",
+        worst[1]
+    );
+}

@@ -403,6 +403,7 @@ async fn clv_fits_are_the_same_however_rows_arrive() {
                           btyd_summary(recent_ts, abs(amount) + 1, DATE '2021-12-31', 'week') AS s \
                         FROM t GROUP BY customer_id) \
              SELECT bgnbd_fit(s['frequency'], s['recency'], s['T']) AS bg, \
+                    mbgnbd_fit(s['frequency'], s['recency'], s['T']) AS mbg, \
                     paretonbd_fit(s['frequency'], s['recency'], s['T']) AS pareto, \
                     gammagamma_fit(s['frequency'], s['monetary_value']) AS gg FROM s",
         )

@@ -61,7 +61,7 @@ const OPTIONS: [&str; 3] = ["months", "discount_rate", "period"];
 ```"#,
     argument(
         name = "model",
-        description = "A model from bgnbd_fit or paretonbd_fit."
+        description = "A model from bgnbd_fit, mbgnbd_fit or paretonbd_fit."
     ),
     argument(name = "gg_model", description = "A model from gammagamma_fit."),
     argument(name = "frequency", description = "Repeat purchases."),

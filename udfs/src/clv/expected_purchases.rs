@@ -39,7 +39,7 @@ const NAMES: [&str; 5] = ["model", "t", "frequency", "recency", "T"];
 ```"#,
     argument(
         name = "model",
-        description = "A model from bgnbd_fit or paretonbd_fit."
+        description = "A model from bgnbd_fit, mbgnbd_fit or paretonbd_fit."
     ),
     argument(
         name = "t",

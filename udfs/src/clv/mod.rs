@@ -1,4 +1,4 @@
-//! Customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma fits as aggregates, and the
+//! Customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits as aggregates, and the
 //! per-customer predictions built on the fitted models. The math is in [`crate::math`].
 
 mod bgnbd_fit;
@@ -8,6 +8,7 @@ mod expected_purchases;
 mod expected_spend;
 mod fit_groups;
 mod gammagamma_fit;
+mod mbgnbd_fit;
 pub mod model;
 mod p_alive;
 mod paretonbd_fit;
@@ -26,6 +27,7 @@ pub use expected_purchases::ExpectedPurchases;
 pub use expected_spend::ExpectedSpend;
 pub use fit_groups::FitFunction;
 pub use gammagamma_fit::GammaGammaFit;
+pub use mbgnbd_fit::MbgNbdFit;
 pub use p_alive::PAlive;
 pub use paretonbd_fit::ParetoNbdFit;
 
@@ -36,6 +38,9 @@ pub fn functions() -> Vec<SeglakeFunction> {
     vec![
         SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(
             FitFunction::<BgNbdFit>::default(),
+        ))),
+        SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(
+            FitFunction::<MbgNbdFit>::default(),
         ))),
         SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(
             FitFunction::<ParetoNbdFit>::default(),

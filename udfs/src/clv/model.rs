@@ -29,6 +29,8 @@ pub const SINGULAR: &str = "the information matrix is singular at this fit (a pa
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelKind {
     BgNbd,
+    /// MBG/NBD: the struct of BG/NBD (same parameters), told apart by its `model` field.
+    MbgNbd,
     ParetoNbd,
     GammaGamma,
 }
@@ -38,6 +40,7 @@ impl ModelKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::BgNbd => "bgnbd",
+            Self::MbgNbd => "mbgnbd",
             Self::ParetoNbd => "paretonbd",
             Self::GammaGamma => "gammagamma",
         }
@@ -47,6 +50,7 @@ impl ModelKind {
     pub fn fit_function(self) -> &'static str {
         match self {
             Self::BgNbd => "bgnbd_fit",
+            Self::MbgNbd => "mbgnbd_fit",
             Self::ParetoNbd => "paretonbd_fit",
             Self::GammaGamma => "gammagamma_fit",
         }
@@ -55,7 +59,7 @@ impl ModelKind {
     /// The parameter fields, in the order the math takes them.
     pub fn parameters(self) -> &'static [&'static str] {
         match self {
-            Self::BgNbd => &["r", "alpha", "a", "b"],
+            Self::BgNbd | Self::MbgNbd => &["r", "alpha", "a", "b"],
             Self::ParetoNbd => &["r", "alpha", "s", "beta"],
             Self::GammaGamma => &["p", "q", "v"],
         }
@@ -88,7 +92,8 @@ impl ModelKind {
         Fields::from(fields)
     }
 
-    /// The kind of model a struct type holds, judged by its parameter fields.
+    /// The kind of model a struct type holds, judged by its parameter fields (BG/NBD for the
+    /// MBG/NBD struct too: the same type, told apart by the value of its `model` field).
     pub fn of(data_type: &DataType) -> Option<Self> {
         let DataType::Struct(fields) = data_type else {
             return None;
@@ -104,7 +109,8 @@ impl ModelKind {
             })
     }
 
-    /// Checks a model argument at plan time; a NULL literal is no model (`None`).
+    /// Checks a model argument at plan time; a NULL literal is no model (`None`). Accepting
+    /// BG/NBD accepts MBG/NBD, whose struct type is the same.
     ///
     /// # Errors
     /// A plan error naming the kinds `accepted`, when the argument is not one of them.
@@ -122,13 +128,16 @@ impl ModelKind {
             found => {
                 let wanted: Vec<_> = accepted.iter().map(|k| k.fit_function()).collect();
                 let got = match found {
+                    Some(ModelKind::BgNbd) => "a bgnbd_fit or mbgnbd_fit model".to_string(),
                     Some(kind) => format!("a {} model", kind.fit_function()),
                     None => given.to_string(),
                 };
-                plan_err!(
-                    "{syntax}: {arg} must be a model from {}, got {got}",
-                    wanted.join(" or ")
-                )
+                let wanted = match wanted.split_last() {
+                    Some((last, [])) => last.to_string(),
+                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                plan_err!("{syntax}: {arg} must be a model from {wanted}, got {got}")
             }
         }
     }
@@ -226,6 +235,8 @@ pub fn models_array(kind: ModelKind, rows: &[Option<FitRow>]) -> ArrayRef {
 pub struct ModelColumn {
     params: Vec<Float64Array>,
     nulls: Option<NullBuffer>,
+    /// The `model` field, when the struct has one.
+    names: Option<StringArray>,
 }
 
 impl ModelColumn {
@@ -247,10 +258,21 @@ impl ModelColumn {
                 None => exec_err!("{syntax}: the model has no field {p}"),
             })
             .collect::<Result<Vec<_>>>()?;
+        let names = models
+            .column_by_name("model")
+            .and_then(|c| cast(c, &DataType::Utf8).ok())
+            .map(|c| c.as_string::<i32>().clone());
         Ok(Self {
             params,
             nulls: models.logical_nulls(),
+            names,
         })
+    }
+
+    /// Row `i`'s `model` field, if the struct has one and it is not NULL.
+    pub fn name(&self, i: usize) -> Option<&str> {
+        let names = self.names.as_ref()?;
+        (!names.is_null(i)).then(|| names.value(i))
     }
 
     /// Row `i`'s parameters; `None` for a NULL model or parameter.
@@ -329,12 +351,13 @@ mod tests {
             "p_alive(model, ...)",
             "model",
             &DataType::Struct(ModelKind::GammaGamma.struct_fields()),
-            &[ModelKind::BgNbd, ModelKind::ParetoNbd],
+            &[ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd],
         )
         .unwrap_err();
         assert!(
             err.to_string().contains(
-                "model must be a model from bgnbd_fit or paretonbd_fit, got a gammagamma_fit model"
+                "model must be a model from bgnbd_fit, mbgnbd_fit or paretonbd_fit, got a \
+                 gammagamma_fit model"
             ),
             "{err}"
         );

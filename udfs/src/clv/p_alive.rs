@@ -19,9 +19,9 @@ const NAMES: [&str; 4] = ["model", "frequency", "recency", "T"];
 #[user_doc(
     doc_section(label = "Customer lifetime value functions"),
     description = "The probability that a customer is still alive (has not dropped out) at the \
-    end of observation, under a BG/NBD or Pareto/NBD model from bgnbd_fit or paretonbd_fit, \
-    with lifetimes' formulas. Customers without repeat purchases are alive with probability 1 \
-    under BG/NBD. Computed in log space, so extreme customers get tiny but finite values. \
+    end of observation, under a BG/NBD, MBG/NBD or Pareto/NBD model from bgnbd_fit, \
+    mbgnbd_fit or paretonbd_fit, with lifetimes' formulas. Customers without repeat purchases \
+    are alive with probability 1 under BG/NBD (not under MBG/NBD). Computed in log space, so extreme customers get tiny but finite values. \
     NULL model or inputs give NULL; impossible inputs (as for the fits) are errors; any other \
     struct as model is a plan-time error.",
     syntax_example = "p_alive(model, frequency, recency, T)",
@@ -39,7 +39,7 @@ const NAMES: [&str; 4] = ["model", "frequency", "recency", "T"];
 ```"#,
     argument(
         name = "model",
-        description = "A model from bgnbd_fit or paretonbd_fit."
+        description = "A model from bgnbd_fit, mbgnbd_fit or paretonbd_fit."
     ),
     argument(name = "frequency", description = "Repeat purchases."),
     argument(

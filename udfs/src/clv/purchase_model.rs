@@ -7,15 +7,18 @@ use datafusion::error::Result;
 
 use super::model::{ModelColumn, ModelKind};
 use crate::math::bgnbd::BgNbd;
+use crate::math::mbgnbd::MbgNbd;
 use crate::math::paretonbd::ParetoNbd;
 
 /// The purchase models a prediction accepts.
-pub const PURCHASE_MODELS: &[ModelKind] = &[ModelKind::BgNbd, ModelKind::ParetoNbd];
+pub const PURCHASE_MODELS: &[ModelKind] =
+    &[ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd];
 
 /// One row's purchase model.
 #[derive(Debug, Clone, Copy)]
 pub enum PurchaseModel {
     BgNbd(BgNbd),
+    MbgNbd(MbgNbd),
     ParetoNbd(ParetoNbd),
 }
 
@@ -23,6 +26,7 @@ impl PurchaseModel {
     pub fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
         match self {
             Self::BgNbd(m) => m.p_alive(x, t_x, age),
+            Self::MbgNbd(m) => m.p_alive(x, t_x, age),
             Self::ParetoNbd(m) => m.p_alive(x, t_x, age),
         }
     }
@@ -30,6 +34,7 @@ impl PurchaseModel {
     pub fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
         match self {
             Self::BgNbd(m) => m.expected_purchases(t, x, t_x, age),
+            Self::MbgNbd(m) => m.expected_purchases(t, x, t_x, age),
             Self::ParetoNbd(m) => m.expected_purchases(t, x, t_x, age),
         }
     }
@@ -42,7 +47,7 @@ pub struct PurchaseModels {
 }
 
 impl PurchaseModels {
-    /// Reads a BG/NBD or Pareto/NBD model column whose type is `data_type`.
+    /// Reads a BG/NBD, MBG/NBD or Pareto/NBD model column whose type is `data_type`.
     ///
     /// # Errors
     /// When the column holds another kind of model.
@@ -52,7 +57,9 @@ impl PurchaseModels {
                 kind,
                 column: ModelColumn::new(syntax, array, kind)?,
             }),
-            _ => exec_err!("{syntax}: the model must come from bgnbd_fit or paretonbd_fit"),
+            _ => exec_err!(
+                "{syntax}: the model must come from bgnbd_fit, mbgnbd_fit or paretonbd_fit"
+            ),
         }
     }
 
@@ -66,6 +73,15 @@ impl PurchaseModels {
                 s: p2,
                 beta: p3,
             }),
+            // The two share a struct type; the `model` field says which it is.
+            _ if self.column.name(i) == Some(ModelKind::MbgNbd.name()) => {
+                PurchaseModel::MbgNbd(MbgNbd {
+                    r: p0,
+                    alpha: p1,
+                    a: p2,
+                    b: p3,
+                })
+            }
             _ => PurchaseModel::BgNbd(BgNbd {
                 r: p0,
                 alpha: p1,

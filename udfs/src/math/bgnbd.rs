@@ -25,37 +25,7 @@ impl BgNbd {
     ///
     /// Returns `None` for no customers.
     pub fn fit(customers: &Customers, penalizer: f64) -> Option<Fitted<Self>> {
-        let max_age = customers.max_age();
-        if customers.is_empty() || max_age <= 0.0 {
-            return None;
-        }
-        let scale = 1.0 / max_age;
-        let scaled = customers.rescaled(scale);
-        let objective = MeanNegativeLogLikelihood {
-            customers: &scaled,
-            penalizer,
-        };
-        let minimum = minimize(&objective, vec![0.0; 4], MAX_ITERATIONS);
-        let [r, alpha, a, b] = [0, 1, 2, 3].map(|i| minimum.theta[i].exp());
-        let params = Self {
-            r,
-            alpha: alpha / scale,
-            a,
-            b,
-        };
-        let standard_errors = super::standard_errors::from_log_objective(
-            &objective,
-            &minimum.theta,
-            &[params.r, params.alpha, params.a, params.b],
-            customers.total_weight(),
-        );
-        Some(Fitted {
-            standard_errors,
-            log_likelihood: params.log_likelihood(customers),
-            params,
-            iterations: minimum.iterations,
-            converged: minimum.converged,
-        })
+        fit_beta_geometric(customers, penalizer)
     }
 
     /// The log-likelihood of `customers` (weights counted) under these parameters.
@@ -169,21 +139,79 @@ impl BgNbd {
     }
 }
 
-/// lifetimes' objective: the mean negative log-likelihood of log-parameters plus the penalty.
-struct MeanNegativeLogLikelihood<'a> {
-    customers: &'a Customers,
-    penalizer: f64,
+/// A model of the BG/NBD family (BG/NBD, MBG/NBD): purchase rates ~ Gamma(r, alpha) and a
+/// Beta(a, b) dropout, fitted the way lifetimes' `BetaGeoFitter` fits (its subclass
+/// `ModifiedBetaGeoFitter` included).
+pub trait BetaGeometric: Copy + Sync + Sized {
+    fn from_params(params: [f64; 4]) -> Self;
+    fn params(&self) -> [f64; 4];
+    /// The total log-likelihood and its derivatives by r, alpha, a and b.
+    fn log_likelihood_and_gradient(&self, customers: &Customers) -> [f64; 5];
 }
 
-impl Objective for MeanNegativeLogLikelihood<'_> {
+impl BetaGeometric for BgNbd {
+    fn from_params([r, alpha, a, b]: [f64; 4]) -> Self {
+        Self { r, alpha, a, b }
+    }
+
+    fn params(&self) -> [f64; 4] {
+        [self.r, self.alpha, self.a, self.b]
+    }
+
+    fn log_likelihood_and_gradient(&self, customers: &Customers) -> [f64; 5] {
+        BgNbd::log_likelihood_and_gradient(self, customers)
+    }
+}
+
+/// Maximum-likelihood fit of a model of the BG/NBD family, with lifetimes' `penalizer_coef`
+/// (an L2 penalty on the parameters in rescaled time) and its conditioning: time is rescaled
+/// so the oldest customer is 1 period old, and the optimiser works on log-parameters
+/// starting at 0. `None` for no customers.
+pub fn fit_beta_geometric<M: BetaGeometric>(
+    customers: &Customers,
+    penalizer: f64,
+) -> Option<Fitted<M>> {
+    let max_age = customers.max_age();
+    if customers.is_empty() || max_age <= 0.0 {
+        return None;
+    }
+    let scale = 1.0 / max_age;
+    let scaled = customers.rescaled(scale);
+    let objective = MeanNegativeLogLikelihood::<M> {
+        customers: &scaled,
+        penalizer,
+        model: std::marker::PhantomData,
+    };
+    let minimum = minimize(&objective, vec![0.0; 4], MAX_ITERATIONS);
+    let [r, alpha, a, b] = [0, 1, 2, 3].map(|i| minimum.theta[i].exp());
+    let params = M::from_params([r, alpha / scale, a, b]);
+    let standard_errors = super::standard_errors::from_log_objective(
+        &objective,
+        &minimum.theta,
+        &params.params(),
+        customers.total_weight(),
+    );
+    let [log_likelihood, ..] = params.log_likelihood_and_gradient(customers);
+    Some(Fitted {
+        standard_errors,
+        log_likelihood,
+        params,
+        iterations: minimum.iterations,
+        converged: minimum.converged,
+    })
+}
+
+/// lifetimes' objective: the mean negative log-likelihood of log-parameters plus the penalty.
+struct MeanNegativeLogLikelihood<'a, M> {
+    customers: &'a Customers,
+    penalizer: f64,
+    model: std::marker::PhantomData<M>,
+}
+
+impl<M: BetaGeometric> Objective for MeanNegativeLogLikelihood<'_, M> {
     fn value_and_gradient(&self, theta: &[f64]) -> (f64, Vec<f64>) {
         let p = [0, 1, 2, 3].map(|i| theta[i].exp());
-        let model = BgNbd {
-            r: p[0],
-            alpha: p[1],
-            a: p[2],
-            b: p[3],
-        };
+        let model = M::from_params(p);
         let [ll, gradient @ ..] = model.log_likelihood_and_gradient(self.customers);
         let n = self.customers.total_weight();
         let value = -ll / n + self.penalizer * p.iter().map(|v| v * v).sum::<f64>();
@@ -196,10 +224,30 @@ impl Objective for MeanNegativeLogLikelihood<'_> {
     }
 }
 
+/// The largest difference between the objective's analytic gradient at `theta` (penalizer
+/// 0.1) and central differences of its value: for the models' tests.
+#[cfg(test)]
+pub(crate) fn objective_gradient_error<M: BetaGeometric>(
+    customers: &Customers,
+    theta: &[f64],
+) -> f64 {
+    let objective = MeanNegativeLogLikelihood::<M> {
+        customers,
+        penalizer: 0.1,
+        model: std::marker::PhantomData,
+    };
+    let (_, analytic) = objective.value_and_gradient(theta);
+    let numeric = super::optimize::numerical_gradient(|t| objective.value_and_gradient(t).0, theta);
+    analytic
+        .iter()
+        .zip(numeric)
+        .map(|(a, n)| (a - n).abs())
+        .fold(0.0, f64::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::optimize::numerical_gradient;
 
     fn sample() -> Customers {
         Customers::from_rows(vec![
@@ -214,16 +262,8 @@ mod tests {
 
     #[test]
     fn analytic_gradient_matches_numerical() {
-        let objective = MeanNegativeLogLikelihood {
-            customers: &sample(),
-            penalizer: 0.1,
-        };
-        let theta = [-0.5, 1.2, 0.3, 0.8];
-        let (_, analytic) = objective.value_and_gradient(&theta);
-        let numeric = numerical_gradient(|t| objective.value_and_gradient(t).0, &theta);
-        for (a, n) in analytic.iter().zip(numeric) {
-            assert!((a - n).abs() < 1e-7, "{a} vs {n}");
-        }
+        let error = objective_gradient_error::<BgNbd>(&sample(), &[-0.5, 1.2, 0.3, 0.8]);
+        assert!(error < 1e-7, "{error}");
     }
 
     #[test]
