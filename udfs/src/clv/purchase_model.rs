@@ -15,6 +15,8 @@ pub const PURCHASE_MODELS: &[ModelKind] =
     &[ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd];
 
 /// One row's purchase model.
+// The variants are the models' published names.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy)]
 pub enum PurchaseModel {
     BgNbd(BgNbd),
