@@ -661,3 +661,51 @@ async fn mbgnbd_matches_lifetimes() {
         worst[1]
     );
 }
+
+/// The model comparison against lifetimes' fits of the same calibration summary
+/// (`make_clv_comparison_reference.py`): customers and actual purchases exact; log-likelihood,
+/// AIC and BIC within 1e-6 relative; holdout error and predicted totals within 1e-6 for BG/NBD
+/// and MBG/NBD, 1e-4 for Pareto/NBD (lifetimes stops its Nelder-Mead a little off the maximum).
+#[tokio::test]
+async fn saved_query_clv_model_comparison_matches_lifetimes() {
+    let ctx = saved_query_with(
+        "clv_model_comparison",
+        &[
+            ("calibration_end", "1997-09-30"),
+            ("observation_end", "1998-06-30"),
+            ("period", "week"),
+            ("transactions", "cdnow_tx"),
+        ],
+    )
+    .await;
+    ctx.register_csv(
+        "comparison_ref",
+        format!("{REFERENCE}/clv_comparison_cdnow.csv"),
+        CsvReadOptions::new(),
+    )
+    .await
+    .unwrap();
+    let close = |column: &str| {
+        format!(
+            "abs(o.{column} - r.{column}) <= CASE WHEN o.model = 'paretonbd' THEN 1e-4 \
+             ELSE 1e-6 END * abs(r.{column})"
+        )
+    };
+    let sql = format!(
+        "SELECT CAST(count(*) AS DOUBLE) AS joined, \
+                CAST(sum(CASE WHEN o.customers = r.customers AND \
+                     o.actual_holdout = r.actual_holdout AND o.converged \
+                     AND abs(o.log_likelihood - r.log_likelihood) <= 1e-6 * abs(r.log_likelihood) \
+                     AND abs(o.aic - r.aic) <= 1e-6 * r.aic AND abs(o.bic - r.bic) <= 1e-6 * r.bic \
+                     AND {} AND {} THEN 1 ELSE 0 END) AS DOUBLE) AS equal \
+         FROM result o JOIN comparison_ref r USING (model)",
+        close("holdout_mae"),
+        close("predicted_holdout")
+    );
+    assert_eq!(
+        floats(&ctx, &sql).await,
+        vec![3.0, 3.0],
+        "three models as lifetimes':\n{}",
+        common::query_text(&ctx, "SELECT * FROM result").await
+    );
+}

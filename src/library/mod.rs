@@ -55,6 +55,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../queries/clv/clv_tracking.sql"),
     ),
     (
+        "clv/clv_model_comparison.sql",
+        include_str!("../../queries/clv/clv_model_comparison.sql"),
+    ),
+    (
         "kpi/average_order_value.sql",
         include_str!("../../queries/kpi/average_order_value.sql"),
     ),
