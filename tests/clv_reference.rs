@@ -709,3 +709,61 @@ async fn saved_query_clv_model_comparison_matches_lifetimes() {
         common::query_text(&ctx, "SELECT * FROM result").await
     );
 }
+
+/// BG/BB against lifetimes' BetaGeoBetaBinomFitter on the donations data it ships
+/// (`make_bgbb_reference.py`): the published parameters (alpha 1.204, beta 0.750, gamma 0.657,
+/// delta 2.783), lifetimes' fit within 1e-5 and its standard errors within 1e-3, and every
+/// pattern's P(alive) and expected purchases in the next 1, 5 and 10 opportunities within 1e-6.
+#[tokio::test]
+async fn bgbb_matches_lifetimes_on_donations() {
+    let ctx = session().await;
+    for (name, file) in [
+        ("bgbb_ref", "bgbb_donations.csv"),
+        ("donations", "bgbb_predictions_donations.csv"),
+    ] {
+        ctx.register_csv(name, format!("{REFERENCE}/{file}"), CsvReadOptions::new())
+            .await
+            .unwrap();
+    }
+    let fit = "(SELECT bgbb_fit(frequency, recency, periods, weights) AS m FROM donations)";
+    let published = floats(
+        &ctx,
+        &format!(
+            "SELECT round(m['alpha'], 3), round(m['beta'], 3), round(m['gamma'], 3), \
+                    round(m['delta'], 3) FROM {fit}"
+        ),
+    )
+    .await;
+    assert_eq!(published, vec![1.204, 0.75, 0.657, 2.783]);
+    let worst = floats(
+        &ctx,
+        &format!(
+            "SELECT greatest(abs(m['alpha'] / r.alpha - 1), abs(m['beta'] / r.beta - 1), \
+                    abs(m['gamma'] / r.gamma - 1), abs(m['delta'] / r.delta - 1)), \
+                    greatest(abs(m['se_alpha'] / r.se_alpha - 1), abs(m['se_beta'] / r.se_beta - 1), \
+                    abs(m['se_gamma'] / r.se_gamma - 1), abs(m['se_delta'] / r.se_delta - 1)) \
+             FROM {fit} CROSS JOIN bgbb_ref r"
+        ),
+    )
+    .await;
+    assert!(worst[0] < 1e-5, "parameters {}", worst[0]);
+    assert!(worst[1] < 1e-3, "standard errors {}", worst[1]);
+    let worst = floats(
+        &ctx,
+        &format!(
+            "SELECT CAST(count(*) AS DOUBLE), \
+                    max(greatest(abs(p_alive(m, frequency, recency, periods) - p_alive), \
+                      abs(expected_purchases(m, 1, frequency, recency, periods) - expected_1), \
+                      abs(expected_purchases(m, 5, frequency, recency, periods) - expected_5), \
+                      abs(expected_purchases(m, 10, frequency, recency, periods) - expected_10))) \
+             FROM donations CROSS JOIN {fit}"
+        ),
+    )
+    .await;
+    assert_eq!(worst[0], 22.0);
+    assert!(
+        worst[1] < 1e-6,
+        "largest difference of a prediction {}",
+        worst[1]
+    );
+}

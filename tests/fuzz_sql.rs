@@ -100,7 +100,16 @@ const ARGUMENTS: &[&str] = &[
 /// wrong ones among them), so calls get past argument checking into the kernels.
 fn plausible(parameter: &str) -> &'static [&'static str] {
     match parameter {
-        "order_ts" | "first_purchase" | "last_purchase" | "as_of" => &[
+        // Mostly constants, as an as_of must be.
+        "as_of" => &[
+            "TIMESTAMP '2150-06-01 00:00:00'",
+            "'2024-01-01'",
+            "DATE '2023-06-30'",
+            "DATE '1900-02-28'",
+            "order_ts",
+            "CAST(NULL AS TIMESTAMP)",
+        ],
+        "order_ts" | "first_purchase" | "last_purchase" => &[
             "order_ts",
             "order_tz",
             "order_date",
@@ -138,7 +147,6 @@ fn plausible(parameter: &str) -> &'static [&'static str] {
         | "T"
         | "t"
         | "recency_days"
-        | "purchases_365d"
         | "purchases_per_period"
         | "churn_rate"
         | "margin"
@@ -153,6 +161,10 @@ fn plausible(parameter: &str) -> &'static [&'static str] {
             "x",
             "CAST(NULL AS DOUBLE)",
         ],
+        // A count: whole numbers only.
+        "purchases_365d" | "n_periods" | "weight" => {
+            &["customer_id % 5", "3", "0", "-1", "CAST(NULL AS BIGINT)"]
+        }
         "r" | "f" | "m" => &[
             "1 + customer_id % 5",
             "customer_id % 5",

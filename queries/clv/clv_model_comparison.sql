@@ -35,16 +35,21 @@ WITH split AS (
          sum(expected_purchases(pareto, duration, frequency, recency, t)) AS pareto_total
   FROM customers CROSS JOIN fits
 ), compared AS (
-  SELECT 'bgnbd' AS model, bg['log_likelihood'] AS log_likelihood, bg['rows_used'] AS customers,
-         bg_mae AS holdout_mae, bg_total AS predicted_holdout, bg['converged'] AS converged
-  FROM fits CROSS JOIN holdout
-  UNION ALL
-  SELECT 'mbgnbd', mbg['log_likelihood'], mbg['rows_used'], mbg_mae, mbg_total, mbg['converged']
-  FROM fits CROSS JOIN holdout
-  UNION ALL
-  SELECT 'paretonbd', pareto['log_likelihood'], pareto['rows_used'], pareto_mae, pareto_total,
-         pareto['converged']
-  FROM fits CROSS JOIN holdout
+  SELECT m.model,
+         CASE m.model WHEN 'bgnbd' THEN bg['log_likelihood'] WHEN 'mbgnbd' THEN mbg['log_likelihood']
+                      ELSE pareto['log_likelihood'] END AS log_likelihood,
+         CASE m.model WHEN 'bgnbd' THEN bg['rows_used'] WHEN 'mbgnbd' THEN mbg['rows_used']
+                      ELSE pareto['rows_used'] END AS customers,
+         CASE m.model WHEN 'bgnbd' THEN bg_mae WHEN 'mbgnbd' THEN mbg_mae
+                      ELSE pareto_mae END AS holdout_mae,
+         CASE m.model WHEN 'bgnbd' THEN bg_total WHEN 'mbgnbd' THEN mbg_total
+                      ELSE pareto_total END AS predicted_holdout,
+         actual_total AS actual_holdout,
+         CASE m.model WHEN 'bgnbd' THEN bg['converged'] WHEN 'mbgnbd' THEN mbg['converged']
+                      ELSE pareto['converged'] END AS converged
+  FROM (VALUES ('bgnbd'), ('mbgnbd'), ('paretonbd')) AS m(model)
+  CROSS JOIN fits
+  CROSS JOIN holdout
 )
 SELECT model,
        4 AS parameters,
@@ -54,7 +59,7 @@ SELECT model,
        4 * ln(CAST(customers AS DOUBLE)) - 2 * log_likelihood AS bic,
        holdout_mae,
        predicted_holdout,
-       (SELECT actual_total FROM holdout) AS actual_holdout,
+       actual_holdout,
        converged
 FROM compared
 ORDER BY aic, model

@@ -10,7 +10,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::purchase_model::{PURCHASE_MODELS, PurchaseModels};
+use super::purchase_model::{PREDICTION_MODELS, PurchaseModels};
 use super::rows::{arrays, coerce, map_numbers, null_model, nulls};
 use super::transactions_model::check_customer;
 use crate::common::args;
@@ -39,7 +39,7 @@ const NAMES: [&str; 5] = ["model", "t", "frequency", "recency", "T"];
 ```"#,
     argument(
         name = "model",
-        description = "A model from bgnbd_fit, mbgnbd_fit or paretonbd_fit."
+        description = "A model from bgnbd_fit, mbgnbd_fit, paretonbd_fit or bgbb_fit (for which T is the number of opportunities and t counts opportunities)."
     ),
     argument(
         name = "t",
@@ -83,7 +83,7 @@ impl ScalarUDFImpl for ExpectedPurchases {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         args::count(SYNTAX, arg_types.len(), 5, 5)?;
-        coerce(SYNTAX, &NAMES, arg_types, &[(0, PURCHASE_MODELS)], 5)
+        coerce(SYNTAX, &NAMES, arg_types, &[(0, PREDICTION_MODELS)], 5)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {

@@ -30,6 +30,10 @@ pub trait Fitter: Debug + Clone + Default + PartialEq + Eq + Hash + Send + Sync 
     const MIN_ROWS: usize;
     /// The argument names: the inputs, then the penalizer.
     const ARGS: &'static [&'static str];
+    /// Inputs that must be given; the later ones may be left out and are then 1 (a weight).
+    const REQUIRED_INPUTS: usize = Self::INPUTS;
+    /// Whether a penalizer may follow the inputs.
+    const PENALIZER: bool = true;
 
     fn syntax(&self) -> &'static str;
 
@@ -78,7 +82,12 @@ impl<F: Fitter> AggregateUDFImpl for FitFunction<F> {
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let syntax = self.fitter.syntax();
-        args::count(syntax, arg_types.len(), F::INPUTS, F::INPUTS + 1)?;
+        args::count(
+            syntax,
+            arg_types.len(),
+            F::REQUIRED_INPUTS,
+            F::INPUTS + usize::from(F::PENALIZER),
+        )?;
         arg_types
             .iter()
             .zip(F::ARGS)
@@ -91,7 +100,7 @@ impl<F: Fitter> AggregateUDFImpl for FitFunction<F> {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let penalizer = penalizer(self.fitter.syntax(), &args, F::INPUTS)?;
+        let penalizer = penalizer::<F>(self.fitter.syntax(), &args)?;
         Ok(Box::new(SingleGroup::new(FitGroups::new(
             self.fitter.clone(),
             penalizer,
@@ -110,7 +119,7 @@ impl<F: Fitter> AggregateUDFImpl for FitFunction<F> {
         &self,
         args: AccumulatorArgs,
     ) -> Result<Box<dyn GroupsAccumulator>> {
-        let penalizer = penalizer(self.fitter.syntax(), &args, F::INPUTS)?;
+        let penalizer = penalizer::<F>(self.fitter.syntax(), &args)?;
         Ok(Box::new(FitGroups::new(self.fitter.clone(), penalizer)))
     }
 
@@ -119,12 +128,16 @@ impl<F: Fitter> AggregateUDFImpl for FitFunction<F> {
     }
 }
 
-/// The penalizer argument at `index`: a constant, 0 or more; 0 when not given.
+/// The penalizer argument after the inputs: a constant, 0 or more; 0 when not given (or
+/// when the fit takes none).
 ///
 /// # Errors
 /// A plan error for a non-constant, negative or non-finite penalizer.
-fn penalizer(syntax: &str, acc_args: &AccumulatorArgs, index: usize) -> Result<f64> {
-    let value = args::constant_arg(syntax, acc_args, index, "penalizer")?;
+fn penalizer<F: Fitter>(syntax: &str, acc_args: &AccumulatorArgs) -> Result<f64> {
+    if !F::PENALIZER {
+        return Ok(0.0);
+    }
+    let value = args::constant_arg(syntax, acc_args, F::INPUTS, "penalizer")?;
     match value
         .map(|v| args::float(syntax, "penalizer", &v))
         .transpose()?
@@ -179,12 +192,14 @@ impl<F: Fitter> FitGroups<F> {
         mut keep: impl FnMut(usize, &[f64]),
         mut skip: impl FnMut(usize),
     ) -> Result<()> {
-        let columns: Vec<&Float64Array> = values[..F::INPUTS]
+        // Inputs left out (an optional weight) are 1.
+        let given = values.len().min(F::INPUTS);
+        let columns: Vec<&Float64Array> = values[..given]
             .iter()
             .map(|v| v.as_primitive::<Float64Type>())
             .collect();
         let no_nulls = columns.iter().all(|c| c.null_count() == 0);
-        let mut row = vec![0.0; F::INPUTS];
+        let mut row = vec![1.0; F::INPUTS];
         let len = values.first().map_or(0, |v| v.len());
         for i in 0..len {
             if !selected(opt_filter, i) {

@@ -1,6 +1,7 @@
-//! Customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma fits as aggregates, and the
+//! Customer lifetime value: BG/NBD, MBG/NBD, Pareto/NBD, BG/BB and Gamma-Gamma fits as aggregates, and the
 //! per-customer predictions built on the fitted models. The math is in [`crate::math`].
 
+mod bgbb_fit;
 mod bgnbd_fit;
 mod cltv;
 mod cltv_simple;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
+pub use bgbb_fit::BgBbFit;
 pub use bgnbd_fit::BgNbdFit;
 pub use cltv::Cltv;
 pub use cltv_simple::CltvSimple;
@@ -47,6 +49,9 @@ pub fn functions() -> Vec<SeglakeFunction> {
         ))),
         SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(
             FitFunction::<GammaGammaFit>::default(),
+        ))),
+        SeglakeFunction::Aggregate(Arc::new(AggregateUDF::from(
+            FitFunction::<BgBbFit>::default(),
         ))),
         SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(PAlive::new()))),
         SeglakeFunction::Scalar(Arc::new(ScalarUDF::from(ExpectedPurchases::new()))),

@@ -33,6 +33,8 @@ pub enum ModelKind {
     MbgNbd,
     ParetoNbd,
     GammaGamma,
+    /// BG/BB, for discrete opportunities.
+    BgBb,
 }
 
 impl ModelKind {
@@ -43,6 +45,7 @@ impl ModelKind {
             Self::MbgNbd => "mbgnbd",
             Self::ParetoNbd => "paretonbd",
             Self::GammaGamma => "gammagamma",
+            Self::BgBb => "bgbb",
         }
     }
 
@@ -53,6 +56,7 @@ impl ModelKind {
             Self::MbgNbd => "mbgnbd_fit",
             Self::ParetoNbd => "paretonbd_fit",
             Self::GammaGamma => "gammagamma_fit",
+            Self::BgBb => "bgbb_fit",
         }
     }
 
@@ -62,6 +66,7 @@ impl ModelKind {
             Self::BgNbd | Self::MbgNbd => &["r", "alpha", "a", "b"],
             Self::ParetoNbd => &["r", "alpha", "s", "beta"],
             Self::GammaGamma => &["p", "q", "v"],
+            Self::BgBb => &["alpha", "beta", "gamma", "delta"],
         }
     }
 
@@ -98,7 +103,7 @@ impl ModelKind {
         let DataType::Struct(fields) = data_type else {
             return None;
         };
-        [Self::BgNbd, Self::ParetoNbd, Self::GammaGamma]
+        [Self::BgNbd, Self::ParetoNbd, Self::GammaGamma, Self::BgBb]
             .into_iter()
             .find(|kind| {
                 kind.parameters().iter().all(|p| {

@@ -6,6 +6,7 @@ use datafusion::common::exec_err;
 use datafusion::error::Result;
 
 use super::model::{ModelColumn, ModelKind};
+use crate::math::bgbb::BgBb;
 use crate::math::bgnbd::BgNbd;
 use crate::math::mbgnbd::MbgNbd;
 use crate::math::paretonbd::ParetoNbd;
@@ -14,11 +15,21 @@ use crate::math::paretonbd::ParetoNbd;
 pub const PURCHASE_MODELS: &[ModelKind] =
     &[ModelKind::BgNbd, ModelKind::MbgNbd, ModelKind::ParetoNbd];
 
+/// The models P(alive) and expected purchases accept: the purchase models and BG/BB, whose
+/// T is the number of opportunities and whose horizon counts opportunities.
+pub const PREDICTION_MODELS: &[ModelKind] = &[
+    ModelKind::BgNbd,
+    ModelKind::MbgNbd,
+    ModelKind::ParetoNbd,
+    ModelKind::BgBb,
+];
+
 /// One row's purchase model.
 // The variants are the models' published names.
 #[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy)]
 pub enum PurchaseModel {
+    BgBb(BgBb),
     BgNbd(BgNbd),
     MbgNbd(MbgNbd),
     ParetoNbd(ParetoNbd),
@@ -27,6 +38,7 @@ pub enum PurchaseModel {
 impl PurchaseModel {
     pub fn p_alive(&self, x: f64, t_x: f64, age: f64) -> f64 {
         match self {
+            Self::BgBb(m) => m.p_alive(0.0, x, t_x, age),
             Self::BgNbd(m) => m.p_alive(x, t_x, age),
             Self::MbgNbd(m) => m.p_alive(x, t_x, age),
             Self::ParetoNbd(m) => m.p_alive(x, t_x, age),
@@ -35,6 +47,7 @@ impl PurchaseModel {
 
     pub fn expected_purchases(&self, t: f64, x: f64, t_x: f64, age: f64) -> f64 {
         match self {
+            Self::BgBb(m) => m.expected_purchases(t, x, t_x, age),
             Self::BgNbd(m) => m.expected_purchases(t, x, t_x, age),
             Self::MbgNbd(m) => m.expected_purchases(t, x, t_x, age),
             Self::ParetoNbd(m) => m.expected_purchases(t, x, t_x, age),
@@ -55,12 +68,12 @@ impl PurchaseModels {
     /// When the column holds another kind of model.
     pub fn new(syntax: &str, array: &ArrayRef, data_type: &DataType) -> Result<Self> {
         match ModelKind::of(data_type) {
-            Some(kind) if PURCHASE_MODELS.contains(&kind) => Ok(Self {
+            Some(kind) if PREDICTION_MODELS.contains(&kind) => Ok(Self {
                 kind,
                 column: ModelColumn::new(syntax, array, kind)?,
             }),
             _ => exec_err!(
-                "{syntax}: the model must come from bgnbd_fit, mbgnbd_fit or paretonbd_fit"
+                "{syntax}: the model must come from bgnbd_fit, mbgnbd_fit, paretonbd_fit or bgbb_fit"
             ),
         }
     }
@@ -69,6 +82,12 @@ impl PurchaseModels {
     pub fn row(&self, i: usize) -> Option<PurchaseModel> {
         let [p0, p1, p2, p3] = self.column.row::<4>(i)?;
         Some(match self.kind {
+            ModelKind::BgBb => PurchaseModel::BgBb(BgBb {
+                alpha: p0,
+                beta: p1,
+                gamma: p2,
+                delta: p3,
+            }),
             ModelKind::ParetoNbd => PurchaseModel::ParetoNbd(ParetoNbd {
                 r: p0,
                 alpha: p1,

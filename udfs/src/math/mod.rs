@@ -2,6 +2,7 @@
 //! unit-tested and reused: special functions, a quasi-Newton minimiser, and the buy-till-you-die
 //! (BG/NBD, MBG/NBD, Pareto/NBD) and Gamma-Gamma models with the discounted lifetime value built on them.
 
+pub mod bgbb;
 pub mod bgnbd;
 pub mod customers;
 pub mod gammagamma;
