@@ -23,7 +23,8 @@ const SYNTAX: &str = "bgnbd_fit(frequency, recency, T [, penalizer])";
     se_alpha, se_a, se_b (lifetimes' `summary`: inverse observed information, delta method \
     from log-parameters), 95% bounds lower_r .. upper_b (1.96 standard errors either side), \
     and warning (NULL, or why there are no standard errors: a singular information matrix); \
-    a fit that did not converge says so in `converged`. Rows with a NULL or NaN input are skipped and counted; a negative or \
+    a fit that did not converge, or whose parameters the data do not identify (a singular \
+    information matrix, as with customers who never came back), says so: `converged` is false. Rows with a NULL or NaN input are skipped and counted; a negative or \
     fractional frequency, a negative recency, recency after T, or recency other than 0 with \
     frequency 0 is an error. No usable rows give NULL; fewer than 5 are an error. The model \
     is a plain value: store it with COPY ... TO and use it later with p_alive, \

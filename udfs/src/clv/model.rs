@@ -23,7 +23,7 @@ const Z_95: f64 = 1.96;
 
 /// The `warning` of a fit whose information matrix is singular.
 pub const SINGULAR: &str = "the information matrix is singular at this fit (a parameter is not \
-                            identified by the data): no standard errors";
+                            identified by the data): no standard errors, and converged is false";
 
 /// The kinds of model seglake fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -189,7 +189,11 @@ pub fn models_array(kind: ModelKind, rows: &[Option<FitRow>]) -> ArrayRef {
     columns.push(Arc::new(int(|r| r.fitted.iterations)));
     columns.push(Arc::new(BooleanArray::from(
         rows.iter()
-            .map(|r| r.as_ref().is_some_and(|r| r.fitted.converged))
+            // A maximum the data do not identify (singular information) is no fit to trust.
+            .map(|r| {
+                r.as_ref()
+                    .is_some_and(|r| r.fitted.converged && r.fitted.standard_errors.is_some())
+            })
             .collect::<Vec<_>>(),
     )));
     columns.push(Arc::new(valid(|r| r.penalizer)));
