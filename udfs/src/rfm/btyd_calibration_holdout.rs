@@ -20,7 +20,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::btyd_summary::{BtydGroups, periods_list};
+use super::btyd_summary::{BtydGroups, period_args, periods_list};
 use super::periods::{Period, civil_from_days, day_of_micros};
 use super::rfm_agg::days_list;
 use crate::common::args;
@@ -259,27 +259,7 @@ impl SplitGroups {
         if observation_end <= calibration_end {
             return plan_err!("{SYNTAX}: observation_end must be after calibration_end");
         }
-        let period = match constant(4, "period")? {
-            None => Period::Day,
-            Some(value) => match args::string(SYNTAX, "period", &value)? {
-                Some(text) => text
-                    .parse::<Period>()
-                    .or_else(|e| plan_err!("{SYNTAX}: {e}"))?,
-                None => return plan_err!("{SYNTAX}: period is NULL"),
-            },
-        };
-        let multiplier = match constant(5, "multiplier")? {
-            None => 1.0,
-            Some(value) => match args::float(SYNTAX, "multiplier", &value)? {
-                Some(m) if m.is_finite() && m > 0.0 => m,
-                other => {
-                    return plan_err!(
-                        "{SYNTAX}: multiplier must be a positive number, got {}",
-                        other.map_or("NULL".to_string(), |m| m.to_string())
-                    );
-                }
-            },
-        };
+        let (period, multiplier) = period_args(SYNTAX, acc_args, 4)?;
         let amount_name = acc_args
             .expr_fields
             .get(1)

@@ -110,6 +110,41 @@ impl BtydSummary {
     }
 }
 
+/// The constant `period` (argument `index`, 'day' when not given) and `multiplier` (the next,
+/// 1 when not given) of a BTYD summary.
+///
+/// # Errors
+/// A plan error for an unknown or NULL period, or a multiplier that is not a positive number.
+pub(super) fn period_args(
+    syntax: &str,
+    acc_args: &AccumulatorArgs,
+    index: usize,
+) -> Result<(Period, f64)> {
+    let constant = |index: usize, name: &str| args::constant_arg(syntax, acc_args, index, name);
+    let period = match constant(index, "period")? {
+        None => Period::Day,
+        Some(value) => match args::string(syntax, "period", &value)? {
+            Some(text) => text
+                .parse::<Period>()
+                .or_else(|e| plan_err!("{syntax}: {e}"))?,
+            None => return plan_err!("{syntax}: period is NULL"),
+        },
+    };
+    let multiplier = match constant(index + 1, "multiplier")? {
+        None => 1.0,
+        Some(value) => match args::float(syntax, "multiplier", &value)? {
+            Some(m) if m.is_finite() && m > 0.0 => m,
+            other => {
+                return plan_err!(
+                    "{syntax}: multiplier must be a positive number, got {}",
+                    other.map_or("NULL".to_string(), |m| m.to_string())
+                );
+            }
+        },
+    };
+    Ok((period, multiplier))
+}
+
 pub(super) fn result_fields() -> Fields {
     Fields::from(vec![
         Field::new("frequency", DataType::Int64, true),
@@ -266,27 +301,7 @@ impl BtydGroups {
         let Some(as_of) = args::micros(SYNTAX, "as_of", &as_of)? else {
             return plan_err!("{SYNTAX}: as_of is NULL");
         };
-        let period = match constant(3, "period")? {
-            None => Period::Day,
-            Some(value) => match args::string(SYNTAX, "period", &value)? {
-                Some(text) => text
-                    .parse::<Period>()
-                    .or_else(|e| plan_err!("{SYNTAX}: {e}"))?,
-                None => return plan_err!("{SYNTAX}: period is NULL"),
-            },
-        };
-        let multiplier = match constant(4, "multiplier")? {
-            None => 1.0,
-            Some(value) => match args::float(SYNTAX, "multiplier", &value)? {
-                Some(m) if m.is_finite() && m > 0.0 => m,
-                other => {
-                    return plan_err!(
-                        "{SYNTAX}: multiplier must be a positive number, got {}",
-                        other.map_or("NULL".to_string(), |m| m.to_string())
-                    );
-                }
-            },
-        };
+        let (period, multiplier) = period_args(SYNTAX, acc_args, 3)?;
         let amount_name = acc_args
             .expr_fields
             .get(1)
