@@ -20,7 +20,9 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::btyd_summary::{BtydGroups, period_args, periods_list};
+use super::btyd_summary::{
+    BtydGroups, period_args, periods_list, state_fields as btyd_state_fields,
+};
 use super::periods::{Period, civil_from_days, day_of_micros};
 use super::rfm_agg::days_list;
 use crate::common::args;
@@ -184,21 +186,15 @@ impl AggregateUDFImpl for BtydCalibrationHoldout {
                 false,
             ))
         };
-        Ok(vec![
-            // The calibration summary's state, as btyd_summary's.
-            Arc::new(Field::new(name("first_period"), DataType::Int64, true)),
-            Arc::new(Field::new(name("last_period"), DataType::Int64, true)),
-            float("first_amount"),
-            float("repeat_amount"),
-            list("periods"),
-            float("first_amount_error"),
-            float("repeat_amount_error"),
-            // The holdout's.
+        // The calibration summary's state, as btyd_summary's, then the holdout's.
+        let mut fields = btyd_state_fields(&args);
+        fields.extend([
             list("holdout_periods"),
             float("holdout_amount"),
             float("holdout_amount_error"),
             Arc::new(Field::new(name("holdout_count"), DataType::Int64, false)),
-        ])
+        ]);
+        Ok(fields)
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {

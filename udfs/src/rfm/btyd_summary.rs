@@ -145,6 +145,34 @@ pub(super) fn period_args(
     Ok((period, multiplier))
 }
 
+/// The state fields of a BTYD summary (also the calibration part of
+/// `btyd_calibration_holdout`'s).
+pub(super) fn state_fields(args: &StateFieldsArgs) -> Vec<FieldRef> {
+    let name = |field: &str| format!("{}[{field}]", args.name);
+    vec![
+        Arc::new(Field::new(name("first_period"), DataType::Int64, true)),
+        Arc::new(Field::new(name("last_period"), DataType::Int64, true)),
+        Arc::new(Field::new(name("first_amount"), DataType::Float64, false)),
+        Arc::new(Field::new(name("repeat_amount"), DataType::Float64, false)),
+        Arc::new(Field::new(
+            name("periods"),
+            DataType::List(Arc::new(Field::new_list_field(DataType::Int32, false))),
+            false,
+        )),
+        // The rounding errors of the two sums, so that merged sums do not depend on order.
+        Arc::new(Field::new(
+            name("first_amount_error"),
+            DataType::Float64,
+            false,
+        )),
+        Arc::new(Field::new(
+            name("repeat_amount_error"),
+            DataType::Float64,
+            false,
+        )),
+    ]
+}
+
 pub(super) fn result_fields() -> Fields {
     Fields::from(vec![
         Field::new("frequency", DataType::Int64, true),
@@ -188,29 +216,7 @@ impl AggregateUDFImpl for BtydSummary {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let name = |field: &str| format!("{}[{field}]", args.name);
-        Ok(vec![
-            Arc::new(Field::new(name("first_period"), DataType::Int64, true)),
-            Arc::new(Field::new(name("last_period"), DataType::Int64, true)),
-            Arc::new(Field::new(name("first_amount"), DataType::Float64, false)),
-            Arc::new(Field::new(name("repeat_amount"), DataType::Float64, false)),
-            Arc::new(Field::new(
-                name("periods"),
-                DataType::List(Arc::new(Field::new_list_field(DataType::Int32, false))),
-                false,
-            )),
-            // The rounding errors of the two sums, so that merged sums do not depend on order.
-            Arc::new(Field::new(
-                name("first_amount_error"),
-                DataType::Float64,
-                false,
-            )),
-            Arc::new(Field::new(
-                name("repeat_amount_error"),
-                DataType::Float64,
-                false,
-            )),
-        ])
+        Ok(state_fields(&args))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
