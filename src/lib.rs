@@ -19,6 +19,7 @@ pub mod library;
 pub mod output;
 pub mod repl;
 pub mod replace;
+pub mod report;
 pub mod serve;
 pub mod storage;
 

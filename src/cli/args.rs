@@ -197,6 +197,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "customer")]
         layout: crate::generate::Layout,
     },
+    /// Write the segmentation of the customer base as one self-contained HTML page, e.g.
+    /// `seglake --lake lake report --output report.html` (charts from the saved queries; no
+    /// external resources; opens offline)
+    Report {
+        /// The date the report is as of [default: the day after the last transaction]
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        /// A parameter for every saved query of the report that takes it (repeatable), e.g.
+        /// map=rfm_package, period=day, k=5, window_days=180
+        #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        params: Vec<(String, String)>,
+        /// Only these sections, in this order (comma-separated): segments, grid, treemap,
+        /// concentration, cohorts, migration, kmeans, clv, kpis [default: all]
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        sections: Vec<crate::report::SectionId>,
+    },
     /// Serve the lake to BI tools and Postgres clients (psql, psycopg, JDBC) over the
     /// PostgreSQL wire protocol, database `seglake`
     Serve(ServeArgs),

@@ -154,6 +154,29 @@ pub async fn run(cli: Cli) -> Result<()> {
         let ctx = settings.builder().library(library.clone()).build().await?;
         return crate::serve::serve(ctx, library, options).await;
     }
+    if let Some(Command::Report {
+        as_of,
+        params,
+        sections,
+    }) = &cli.command
+    {
+        let Some(output) = global.output.clone() else {
+            return Err(SeglakeError::usage(
+                "seglake report needs --output FILE.html (a path or URL)",
+            ));
+        };
+        let ctx = settings.builder().library(library.clone()).build().await?;
+        let options = crate::report::ReportOptions {
+            output,
+            as_of: *as_of,
+            params: params.clone(),
+            sections: sections.clone(),
+            quiet: global.quiet,
+        };
+        return crate::report::write_report(&ctx, &library, &options)
+            .await
+            .map(|_| ());
+    }
     let print = global.print_options()?;
     let ctx = settings.builder().library(library.clone()).build().await?;
     if let Some(Command::Run {

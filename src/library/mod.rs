@@ -59,6 +59,26 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../queries/clv/clv_model_comparison.sql"),
     ),
     (
+        "kpi/overview.sql",
+        include_str!("../../queries/kpi/overview.sql"),
+    ),
+    (
+        "segmentation/rfm_grid.sql",
+        include_str!("../../queries/segmentation/rfm_grid.sql"),
+    ),
+    (
+        "segmentation/revenue_concentration.sql",
+        include_str!("../../queries/segmentation/revenue_concentration.sql"),
+    ),
+    (
+        "clv/cltv_distribution.sql",
+        include_str!("../../queries/clv/cltv_distribution.sql"),
+    ),
+    (
+        "clv/alive_matrix.sql",
+        include_str!("../../queries/clv/alive_matrix.sql"),
+    ),
+    (
         "kpi/average_order_value.sql",
         include_str!("../../queries/kpi/average_order_value.sql"),
     ),
