@@ -17,6 +17,7 @@ Examples:
   seglake functions                             seglake's SQL functions; NAME shows one
   seglake gen --customers 100000 --out lake     a synthetic customer lake with known truth
   seglake demo                                  what seglake finds in a generated lake
+  seglake --lake data/lake report --output report.html   the segmentation as one HTML page
 
 Paths may be s3://, gs://, az://, abfss:// or http(s):// URLs; credentials come from the
 cloud's standard variables (AWS_*, GOOGLE_*, AZURE_*) or, for S3, AWS_PROFILE.

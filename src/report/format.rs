@@ -94,6 +94,7 @@ pub fn value(value: &Value) -> String {
         Value::Float(v) => number(*v),
         Value::Text(v) => v.clone(),
         Value::Bool(v) => v.to_string(),
+        Value::List(items) => items.iter().map(self::value).collect::<Vec<_>>().join(", "),
     }
 }
 

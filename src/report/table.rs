@@ -16,6 +16,8 @@ pub enum Value {
     Float(f64),
     Text(String),
     Bool(bool),
+    /// A list (k-means cluster sizes): `[1, 2]` in JSON, `1, 2` on the page.
+    List(Vec<Value>),
 }
 
 impl Value {
@@ -37,6 +39,7 @@ impl Value {
             Self::Float(v) => v.to_string(),
             Self::Text(v) => v.clone(),
             Self::Bool(v) => v.to_string(),
+            Self::List(items) => items.iter().map(Value::text).collect::<Vec<_>>().join(", "),
         }
     }
 
@@ -48,6 +51,7 @@ impl Value {
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Self::Text(v) => v.clone().into(),
             Self::Bool(v) => (*v).into(),
+            Self::List(items) => serde_json::Value::Array(items.iter().map(Value::json).collect()),
         }
     }
 }
@@ -60,16 +64,15 @@ pub struct Table {
 }
 
 impl Table {
-    /// The rows of `batches`. Dates and timestamps become ISO text; other types without a
+    /// The rows of `batches`. Dates and timestamps become ISO 8601 text (as `--format json`
+    /// writes them); other types without a
     /// plain value (lists, structs) become their display text.
     ///
     /// # Errors
     /// When a column cannot be formatted.
     pub fn from_batches(columns: Vec<String>, batches: &[RecordBatch]) -> Result<Self> {
         let mut rows = Vec::new();
-        let options = FormatOptions::default()
-            .with_null("")
-            .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"));
+        let options = FormatOptions::default().with_null("");
         for batch in batches {
             let mut cells: Vec<Vec<Value>> = vec![Vec::new(); batch.num_rows()];
             for array in batch.columns() {
@@ -155,6 +158,21 @@ fn values(array: &dyn Array, options: &FormatOptions<'_>) -> Result<Vec<Value>> 
             .collect(),
         DataType::Float32 => numbers!(Float32Type, Float, f64),
         DataType::Float64 => numbers!(Float64Type, Float, f64),
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => {
+            let list: Vec<Option<datafusion::arrow::array::ArrayRef>> = match array.data_type() {
+                DataType::List(_) => array.as_list::<i32>().iter().collect(),
+                DataType::LargeList(_) => array.as_list::<i64>().iter().collect(),
+                _ => array.as_fixed_size_list().iter().collect(),
+            };
+            let mut out = Vec::with_capacity(list.len());
+            for item in list {
+                out.push(match item {
+                    None => Value::Null,
+                    Some(items) => Value::List(values(items.as_ref(), options)?),
+                });
+            }
+            out
+        }
         DataType::Boolean => array
             .as_boolean()
             .iter()
