@@ -58,10 +58,16 @@ impl Drop for Staging {
 pub fn temp_file_beside(folder: &Path, file_name: &str) -> io::Result<NamedTempFile> {
     let prefix = format!(".{file_name}.");
     remove_stale(folder, &prefix, ".tmp");
-    let temp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .tempfile_in(folder)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // The finished file gets the mode any new file gets (0666 less the umask), not the
+    // temporary file's private 0600: a report or an extract is meant to be read by others.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder.tempfile_in(folder)?;
     temp.as_file().lock()?;
     Ok(temp)
 }

@@ -149,6 +149,15 @@ fn the_page_is_self_contained_and_each_chart_draws_its_saved_query() {
         assert!(!html.contains(needle), "the page refers to '{needle}'");
     }
     assert!(html.contains("<h2>Summary</h2>") && html.contains("<h2>Contents</h2>"));
+    // Written atomically, yet with the mode of any new file (not the temporary file's 0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&output), mode(&plain));
+    }
     assert!(html.contains(&format!("seglake {}", seglake::VERSION)));
 
     let figures = figures(&html);
