@@ -20,6 +20,14 @@ pub enum Command {
     Include(PathBuf),
     Queries,
     Run(String, Vec<(String, String)>),
+    /// `\set` alone lists the variables; `\set NAME VALUE` sets one.
+    Set(Option<(String, String)>),
+    Unset(String),
+    Last,
+    Pager(Option<bool>),
+    /// `\format table-full`: the table format with exact values and every column.
+    TableFull,
+    Edit(Option<PathBuf>),
     Help,
     Quit,
 }
@@ -61,8 +69,20 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "\\format",
         args: "FORMAT",
-        help: "set the result format: table, csv, tsv, json, ndjson or parquet",
+        help: "set the result format: table (fitted to the terminal, floats shortened), table-full (exact, every column), csv, tsv, json, ndjson or parquet",
         parse: parse_format,
+    },
+    CommandSpec {
+        name: "\\pager",
+        args: "[on|off]",
+        help: "page results taller than the terminal through $PAGER (default less -S); toggles without argument",
+        parse: parse_pager,
+    },
+    CommandSpec {
+        name: "\\last",
+        args: "",
+        help: "show the last result again, every row",
+        parse: |_| Ok(Command::Last),
     },
     CommandSpec {
         name: "\\maxrows",
@@ -93,6 +113,24 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "NAME [KEY=VALUE ...]",
         help: "run a saved query; quote values with spaces: note='a b'",
         parse: parse_run,
+    },
+    CommandSpec {
+        name: "\\set",
+        args: "[NAME [VALUE]]",
+        help: "set a variable: $NAME in SQL is bound to it as a typed value (a date, number, boolean or text), and \\run uses it for a parameter NAME; alone, list the variables",
+        parse: parse_set,
+    },
+    CommandSpec {
+        name: "\\unset",
+        args: "NAME",
+        help: "remove a variable",
+        parse: parse_unset,
+    },
+    CommandSpec {
+        name: "\\e",
+        args: "[FILE]",
+        help: "edit the last statement (or FILE) in $EDITOR, then run what was saved",
+        parse: |arg| Ok(Command::Edit(arg.map(PathBuf::from))),
     },
     CommandSpec {
         name: "\\?",
@@ -221,8 +259,42 @@ fn parse_timing(arg: Option<&str>) -> Result<Command, String> {
 }
 
 fn parse_format(arg: Option<&str>) -> Result<Command, String> {
-    let arg = arg.ok_or("expected a format: table, csv, tsv, json, ndjson or parquet")?;
+    let arg = arg.ok_or("expected a format: table, table-full, csv, tsv, json, ndjson or parquet")?;
+    if arg.eq_ignore_ascii_case("table-full") {
+        return Ok(Command::TableFull);
+    }
     arg.parse().map(Command::Format)
+}
+
+fn parse_pager(arg: Option<&str>) -> Result<Command, String> {
+    match parse_timing(arg)? {
+        Command::Timing(on) => Ok(Command::Pager(on)),
+        _ => Err("expected on or off".into()),
+    }
+}
+
+fn parse_set(arg: Option<&str>) -> Result<Command, String> {
+    let Some(arg) = arg else {
+        return Ok(Command::Set(None));
+    };
+    let (name, value) = match arg.split_once(char::is_whitespace) {
+        Some((name, value)) => (name, value.trim()),
+        None => (arg, ""),
+    };
+    if !super::variables::is_name(name) {
+        return Err(format!(
+            "'{name}' is not a variable name (letters, digits and _, not starting with a digit)"
+        ));
+    }
+    if value.is_empty() {
+        return Err(format!("expected a value, e.g. \\set {name} 2024-07-01"));
+    }
+    Ok(Command::Set(Some((name.to_string(), value.to_string()))))
+}
+
+fn parse_unset(arg: Option<&str>) -> Result<Command, String> {
+    arg.map(|name| Command::Unset(name.to_string()))
+        .ok_or_else(|| "expected a variable name".to_string())
 }
 
 fn parse_max_rows(arg: Option<&str>) -> Result<Command, String> {
@@ -331,6 +403,27 @@ mod tests {
         assert!(parse("\\run q oops").unwrap_err().contains("KEY=VALUE"));
         assert!(parse("\\run q a='b").unwrap_err().contains("not closed"));
         assert_eq!(parse("\\queries"), Ok(Command::Queries));
+    }
+
+    #[test]
+    fn variables_pager_last_and_edit() {
+        assert_eq!(parse("\\set"), Ok(Command::Set(None)));
+        assert_eq!(
+            parse("\\set as_of 2024-07-01"),
+            Ok(Command::Set(Some(("as_of".into(), "2024-07-01".into()))))
+        );
+        assert_eq!(
+            parse("\\set note 'a b'"),
+            Ok(Command::Set(Some(("note".into(), "'a b'".into()))))
+        );
+        assert!(parse("\\set 1x 2").unwrap_err().contains("not a variable name"));
+        assert!(parse("\\set x").unwrap_err().contains("expected a value"));
+        assert_eq!(parse("\\unset x"), Ok(Command::Unset("x".into())));
+        assert_eq!(parse("\\pager off"), Ok(Command::Pager(Some(false))));
+        assert_eq!(parse("\\pager"), Ok(Command::Pager(None)));
+        assert_eq!(parse("\\last"), Ok(Command::Last));
+        assert_eq!(parse("\\e"), Ok(Command::Edit(None)));
+        assert_eq!(parse("\\format table-full"), Ok(Command::TableFull));
     }
 
     #[test]
