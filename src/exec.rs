@@ -116,7 +116,10 @@ async fn run_statement_unguarded(
 }
 
 /// Writes a started result to `out`; a result without columns (DDL) is drained silently.
-async fn write_result(
+///
+/// # Errors
+/// The query's error or a failure writing.
+pub async fn write_result(
     stream: SendableRecordBatchStream,
     options: &PrintOptions,
     out: &mut (dyn Write + Send),
@@ -208,6 +211,30 @@ pub async fn run_statement_to_file(
     };
     let mut buffered = std::io::BufWriter::new(pending.file());
     let outcome = run_statement(ctx, statement, &options, &mut buffered).await?;
+    buffered.flush()?;
+    drop(buffered);
+    pending.commit(ctx).await?;
+    Ok(outcome)
+}
+
+/// Writes a started result to `location` atomically (every row, whatever `options.max_rows`).
+///
+/// # Errors
+/// The query's error or a failure writing; the target is then left untouched.
+pub async fn write_result_to_file(
+    ctx: &SessionContext,
+    stream: SendableRecordBatchStream,
+    options: &PrintOptions,
+    location: &str,
+    start: Instant,
+) -> Result<StatementOutcome> {
+    let mut pending = PendingOutput::create(location)?;
+    let options = PrintOptions {
+        max_rows: MaxRows::Unlimited,
+        ..*options
+    };
+    let mut buffered = std::io::BufWriter::new(pending.file());
+    let outcome = write_result(stream, &options, &mut buffered, start).await?;
     buffered.flush()?;
     drop(buffered);
     pending.commit(ctx).await?;

@@ -259,7 +259,8 @@ fn parse_timing(arg: Option<&str>) -> Result<Command, String> {
 }
 
 fn parse_format(arg: Option<&str>) -> Result<Command, String> {
-    let arg = arg.ok_or("expected a format: table, table-full, csv, tsv, json, ndjson or parquet")?;
+    let arg =
+        arg.ok_or("expected a format: table, table-full, csv, tsv, json, ndjson or parquet")?;
     if arg.eq_ignore_ascii_case("table-full") {
         return Ok(Command::TableFull);
     }
@@ -416,7 +417,11 @@ mod tests {
             parse("\\set note 'a b'"),
             Ok(Command::Set(Some(("note".into(), "'a b'".into()))))
         );
-        assert!(parse("\\set 1x 2").unwrap_err().contains("not a variable name"));
+        assert!(
+            parse("\\set 1x 2")
+                .unwrap_err()
+                .contains("not a variable name")
+        );
         assert!(parse("\\set x").unwrap_err().contains("expected a value"));
         assert_eq!(parse("\\unset x"), Ok(Command::Unset("x".into())));
         assert_eq!(parse("\\pager off"), Ok(Command::Pager(Some(false))));

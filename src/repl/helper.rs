@@ -23,6 +23,14 @@ pub struct CompletionWords {
     /// (table, column) pairs.
     pub columns: BTreeSet<(String, String)>,
     pub functions: BTreeSet<String>,
+    /// Table functions (`FROM generate_series(...)`, the library's queries as tables).
+    pub table_functions: BTreeSet<String>,
+    /// Saved queries and their parameter names.
+    pub queries: std::collections::BTreeMap<String, Vec<String>>,
+    /// The names of the segment maps `rfm_segment(..., 'NAME')` knows.
+    pub maps: Vec<String>,
+    /// The variables set with `\set`.
+    pub variables: Vec<String>,
 }
 
 impl CompletionWords {
@@ -39,6 +47,10 @@ impl CompletionWords {
         words
             .functions
             .extend(state.window_functions().keys().cloned());
+        words
+            .table_functions
+            .extend(state.table_functions().keys().cloned());
+        words.maps = seglake_udfs::segment_map_names(ctx);
         let catalogs = state.catalog_list();
         for catalog_name in catalogs.catalog_names() {
             let Some(catalog) = catalogs.catalog(&catalog_name) else {
@@ -59,6 +71,14 @@ impl CompletionWords {
             }
         }
         words
+    }
+
+    /// Adds the saved queries and their parameters.
+    pub fn add_library(&mut self, library: &crate::library::Library) {
+        for query in library.queries() {
+            let params = query.params.iter().map(|p| p.name.clone()).collect();
+            self.queries.insert(query.name.clone(), params);
+        }
     }
 }
 

@@ -6,9 +6,14 @@
 
 pub mod commands;
 mod describe;
+pub mod display;
+mod edit;
 pub mod helper;
+mod pager;
+mod results;
+pub mod variables;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -19,9 +24,7 @@ use rustyline::history::FileHistory;
 use rustyline::{Config, Editor};
 
 use crate::error::{Result, SeglakeError, describe as describe_error};
-use crate::exec::{
-    PrintOptions, outcome_note, parse_statements, run_statement, run_statement_to_file,
-};
+use crate::exec::{PrintOptions, outcome_note, parse_statements};
 use crate::functions;
 use crate::library::Library;
 use crate::output::format::{MaxRows, OutputFormat, write_batches};
@@ -62,6 +65,14 @@ pub async fn run(ctx: SessionContext, mut print: PrintOptions, library: Library)
         words,
         interactive,
         failures: 0,
+        vars: variables::Variables::default(),
+        screen: results::Screen {
+            interactive: interactive && std::io::stdout().is_terminal(),
+            pager: true,
+            full: false,
+        },
+        last: None,
+        last_statement: String::new(),
     };
     if interactive && !print.quiet {
         println!(
@@ -87,6 +98,22 @@ pub async fn run(ctx: SessionContext, mut print: PrintOptions, library: Library)
         };
         if buffer.is_empty() && line.trim_start().starts_with('\\') {
             input.remember(line.trim());
+            if let Ok(Command::Edit(file)) = commands::parse(line.trim()) {
+                // What the editor saved runs as if typed, and is remembered as typed.
+                match repl.edit(file.as_deref()) {
+                    Ok(text) if !text.trim().is_empty() => {
+                        println!("{}", text.trim_end());
+                        input.remember(text.trim_end());
+                        repl.run_text(&text).await;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        repl.failures += 1;
+                        eprintln!("error: {e}");
+                    }
+                }
+                continue;
+            }
             if repl.command(line.trim()).await == Flow::Quit {
                 break;
             }
@@ -217,11 +244,19 @@ struct Repl {
     words: Arc<RwLock<CompletionWords>>,
     interactive: bool,
     failures: usize,
+    vars: variables::Variables,
+    screen: results::Screen,
+    last: Option<results::LastResult>,
+    /// The SQL text last run, for `\e`.
+    last_statement: String,
 }
 
 impl Repl {
     /// Runs the statements of `text`; Ctrl-C cancels the running one on a terminal.
     async fn run_text(&mut self, text: &str) {
+        if !text.trim().is_empty() {
+            self.last_statement = text.trim_end().to_string();
+        }
         let result = if self.interactive {
             tokio::select! {
                 result = self.run_statements(text) => result,
@@ -237,38 +272,62 @@ impl Repl {
             self.failures += 1;
             eprintln!("error: {}", describe_error(&e));
         }
-        let words = CompletionWords::load(&self.ctx).await;
+        self.refresh_words().await;
+    }
+
+    /// Completion's names: the session's tables and functions, the library, the variables.
+    async fn refresh_words(&self) {
+        let mut words = CompletionWords::load(&self.ctx).await;
+        words.add_library(&self.library);
+        words.variables = self.vars.names();
         if let Ok(mut current) = self.words.write() {
             *current = words;
         }
     }
 
-    async fn run_statements(&self, text: &str) -> datafusion::error::Result<()> {
+    async fn run_statements(&mut self, text: &str) -> datafusion::error::Result<()> {
         for statement in parse_statements(&self.ctx, text)? {
-            let outcome = match &self.output {
-                Some(file) => {
-                    run_statement_to_file(&self.ctx, statement, &self.print, file).await?
-                }
-                None => {
-                    if self.print.format.is_binary() && std::io::stdout().is_terminal() {
-                        return Err(DataFusionError::Plan(
-                            "parquet results cannot be shown on a terminal: use \\o FILE or \
-                             \\format table"
-                                .into(),
-                        ));
-                    }
-                    let mut stdout = std::io::BufWriter::new(std::io::stdout());
-                    let outcome =
-                        run_statement(&self.ctx, statement, &self.print, &mut stdout).await?;
-                    stdout.flush()?;
-                    outcome
-                }
-            };
+            let start = std::time::Instant::now();
+            let plan = self.ctx.state().statement_to_plan(statement).await?;
+            let plan = self.vars.bind(plan)?;
+            let stream = crate::output::copy::execute(&self.ctx, plan).await?;
+            let outcome = self.write(stream, start).await?;
             if let Some(note) = outcome_note(&outcome, &self.print) {
                 println!("{note}");
             }
         }
         Ok(())
+    }
+
+    /// Shows a started result, or writes it to the `\o` file.
+    async fn write(
+        &mut self,
+        stream: datafusion::execution::SendableRecordBatchStream,
+        start: std::time::Instant,
+    ) -> datafusion::error::Result<crate::exec::StatementOutcome> {
+        if let Some(file) = &self.output {
+            return crate::exec::write_result_to_file(&self.ctx, stream, &self.print, file, start)
+                .await;
+        }
+        if self.print.format.is_binary() && std::io::stdout().is_terminal() {
+            return Err(DataFusionError::Plan(
+                "parquet results cannot be shown on a terminal: use \\o FILE or \\format table"
+                    .into(),
+            ));
+        }
+        crate::error::catch_panic(results::show(
+            stream,
+            &self.print,
+            self.screen,
+            &mut self.last,
+            start,
+        ))
+        .await
+    }
+
+    /// The text to run after `\e`: the last statement (or `file`) as the editor saved it.
+    fn edit(&self, file: Option<&std::path::Path>) -> Result<String> {
+        edit::edit(&self.last_statement, file)
     }
 
     async fn command(&mut self, line: &str) -> Flow {
@@ -320,8 +379,40 @@ impl Repl {
             }
             Command::Format(format) => {
                 self.print.format = format;
+                self.screen.full = false;
                 println!("format {format}");
             }
+            Command::TableFull => {
+                self.print.format = OutputFormat::Table;
+                self.screen.full = true;
+                println!("format table-full");
+            }
+            Command::Pager(on) => {
+                self.screen.pager = on.unwrap_or(!self.screen.pager);
+                println!("pager {}", if self.screen.pager { "on" } else { "off" });
+            }
+            Command::Last => {
+                let rows = results::show_last(self.last.as_ref(), &self.print, self.screen)?;
+                if !self.print.quiet {
+                    println!("{rows} row{}", if rows == 1 { "" } else { "s" });
+                }
+            }
+            Command::Set(None) => print!("{}", self.vars.listing()),
+            Command::Set(Some((name, value))) => {
+                let variable = self.vars.set(&name, &value);
+                println!("{name} = {} ({})", variable.text, variable.kind);
+                self.refresh_words().await;
+            }
+            Command::Unset(name) => {
+                if !self.vars.unset(&name) {
+                    return Err(SeglakeError::failed(format!(
+                        "no variable named '{name}' (\\set lists them)"
+                    )));
+                }
+                self.refresh_words().await;
+            }
+            // Handled by the loop, which runs what the editor saved.
+            Command::Edit(_) => {}
             Command::MaxRows(rows) => {
                 self.print.max_rows = MaxRows::from_count(rows);
                 println!(
@@ -357,21 +448,16 @@ impl Repl {
             }
             Command::Run(name, params) => {
                 let query = self.library.get(&name)?;
+                let params = self.vars.run_params(query, &params);
                 let df = crate::library::bind(&self.ctx, query, &params).await?;
-                if self.output.is_none()
-                    && self.print.format.is_binary()
-                    && std::io::stdout().is_terminal()
-                {
-                    return Err(SeglakeError::failed(
-                        "parquet results cannot be shown on a terminal: use \\o FILE or \\format table",
-                    ));
-                }
-                let outcome =
-                    crate::exec::run_dataframe(&self.ctx, df, &self.print, self.output.as_deref())
-                        .await
-                        .map_err(|e| {
-                            SeglakeError::failed(format!("query {name}: {}", describe_error(&e)))
-                        })?;
+                let start = std::time::Instant::now();
+                let run = async {
+                    let stream = df.execute_stream().await?;
+                    self.write(stream, start).await
+                };
+                let outcome = run.await.map_err(|e| {
+                    SeglakeError::failed(format!("query {name}: {}", describe_error(&e)))
+                })?;
                 if let Some(note) = outcome_note(&outcome, &self.print) {
                     println!("{note}");
                 }

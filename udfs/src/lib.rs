@@ -109,6 +109,24 @@ pub fn register_segment_maps(ctx: &SessionContext, maps: rfm::segment_map::Segme
     }
 }
 
+/// The names of the segment maps `rfm_segment(r, f, m, 'NAME')` knows in `ctx`.
+pub fn segment_map_names(ctx: &SessionContext) -> Vec<String> {
+    datafusion::execution::FunctionRegistry::udf(ctx, "segment_map_bins")
+        .ok()
+        .and_then(|udf| {
+            udf.inner()
+                .downcast_ref::<rfm::segment_map_bins::SegmentMapBins>()
+                .map(|bins| {
+                    bins.maps()
+                        .names()
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect()
+                })
+        })
+        .unwrap_or_default()
+}
+
 /// Registers seglake's functions in `ctx`, without the optimizer rule [`register_all`] adds.
 ///
 /// # Errors

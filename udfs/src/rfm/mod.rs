@@ -12,7 +12,7 @@ mod rfm_segment_rule;
 mod score_by_cuts;
 pub mod scoring;
 pub mod segment_map;
-mod segment_map_bins;
+pub(crate) mod segment_map_bins;
 mod single_phase;
 pub mod tiers;
 mod unread_days;

@@ -53,6 +53,11 @@ impl SegmentMapBins {
             maps,
         }
     }
+
+    /// The maps this session's functions know.
+    pub fn maps(&self) -> &SegmentMaps {
+        &self.maps
+    }
 }
 
 impl ScalarUDFImpl for SegmentMapBins {
