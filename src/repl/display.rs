@@ -91,20 +91,26 @@ fn fit(widths: &[usize], width: usize) -> Vec<Option<usize>> {
     if total <= width || widths.len() <= 2 {
         return (0..widths.len()).map(Some).collect();
     }
-    // The "…" column takes 4 characters, the closing border 1.
+    // The "…" column takes 4 characters, the closing border 1. Columns are taken from both
+    // ends in turn; when one side's next column does not fit, the other side may still.
     let mut used = 1 + 4;
     let (mut left, mut right) = (0, widths.len());
     let mut take_left = true;
-    loop {
-        let next = if take_left { left } else { right - 1 };
-        if left >= right || used + widths[next] + 3 > width {
-            break;
-        }
-        used += widths[next] + 3;
-        if take_left {
-            left += 1;
-        } else {
-            right -= 1;
+    let mut blocked = [false, false];
+    while left < right && !(blocked[0] && blocked[1]) {
+        let side = usize::from(!take_left);
+        if !blocked[side] {
+            let next = if take_left { left } else { right - 1 };
+            if used + widths[next] + 3 > width {
+                blocked[side] = true;
+            } else {
+                used += widths[next] + 3;
+                if take_left {
+                    left += 1;
+                } else {
+                    right -= 1;
+                }
+            }
         }
         take_left = !take_left;
     }
@@ -202,6 +208,9 @@ mod tests {
         assert_eq!(shown, vec![Some(0), Some(1), None, Some(9)]);
         let shown = fit(&[30, 30, 30], 20);
         assert_eq!(shown, vec![Some(0), None, Some(2)]);
+        // A wide second column does not keep a narrow third one off the screen.
+        let shown = fit(&[5, 40, 5, 8], 60);
+        assert_eq!(shown, vec![Some(0), None, Some(2), Some(3)]);
     }
 
     #[test]

@@ -13,7 +13,6 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
-use super::commands::COMMANDS;
 use crate::exec::statement_complete;
 
 /// The names completion offers, refreshed from the session after each statement.
@@ -31,6 +30,8 @@ pub struct CompletionWords {
     pub maps: Vec<String>,
     /// The variables set with `\set`.
     pub variables: Vec<String>,
+    /// The fields of the structs seglake's functions return, by function.
+    pub struct_fields: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl CompletionWords {
@@ -71,6 +72,49 @@ impl CompletionWords {
             }
         }
         words
+    }
+
+    /// The fields of the structs seglake's functions return, read from plans of sample calls
+    /// (so they follow the functions); computed once per session.
+    pub async fn struct_fields_of(
+        ctx: &SessionContext,
+    ) -> std::collections::BTreeMap<String, Vec<String>> {
+        const TS: &str = "CAST(NULL AS TIMESTAMP)";
+        let samples = [
+            ("rfm", format!("rfm({TS}, 1.0, {TS})")),
+            ("btyd_summary", format!("btyd_summary({TS}, 1.0, {TS})")),
+            (
+                "btyd_calibration_holdout",
+                format!("btyd_calibration_holdout({TS}, 1.0, {TS}, {TS})"),
+            ),
+            ("bgnbd_fit", "bgnbd_fit(1.0, 1.0, 2.0)".to_string()),
+            ("mbgnbd_fit", "mbgnbd_fit(1.0, 1.0, 2.0)".to_string()),
+            ("paretonbd_fit", "paretonbd_fit(1.0, 1.0, 2.0)".to_string()),
+            ("bgbb_fit", "bgbb_fit(1, 1, 2)".to_string()),
+            ("gammagamma_fit", "gammagamma_fit(1.0, 1.0)".to_string()),
+            (
+                "kmeans_fit",
+                "kmeans_fit(make_array(1.0, 2.0), 2)".to_string(),
+            ),
+            ("rfm_score", "rfm_score(1.0, 1.0, 1.0) OVER ()".to_string()),
+        ];
+        let mut fields = std::collections::BTreeMap::new();
+        let state = ctx.state();
+        for (name, call) in samples {
+            let Ok(plan) = state
+                .create_logical_plan(&format!("SELECT {call} AS x"))
+                .await
+            else {
+                continue;
+            };
+            if let Some(field) = plan.schema().fields().first()
+                && let datafusion::arrow::datatypes::DataType::Struct(members) = field.data_type()
+            {
+                let names = members.iter().map(|f| f.name().clone()).collect();
+                fields.insert(name.to_string(), names);
+            }
+        }
+        fields
     }
 
     /// Adds the saved queries and their parameters.
@@ -131,82 +175,8 @@ impl Completer for ReplHelper {
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let words = self.words.read().map(|w| w.clone()).unwrap_or_default();
-        Ok(complete(&words, line, pos))
+        Ok(super::complete::complete(&words, line, pos))
     }
-}
-
-/// Candidates for the word ending at `pos`, and where that word starts.
-pub fn complete(words: &CompletionWords, line: &str, pos: usize) -> (usize, Vec<Pair>) {
-    let before = &line[..pos];
-    let trimmed = before.trim_start();
-    if trimmed.starts_with('\\') && !trimmed.contains(char::is_whitespace) {
-        let start = pos - trimmed.len();
-        return (
-            start,
-            candidates(COMMANDS.iter().map(|c| c.name), trimmed, false),
-        );
-    }
-    if let Some(rest) = trimmed
-        .strip_prefix("\\d ")
-        .or_else(|| trimmed.strip_prefix("\\h "))
-    {
-        let start = pos - rest.len();
-        let pool: Vec<&str> = if trimmed.starts_with("\\d") {
-            words.tables.iter().map(String::as_str).collect()
-        } else {
-            words.functions.iter().map(String::as_str).collect()
-        };
-        return (start, candidates(pool.into_iter(), rest, false));
-    }
-
-    let start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-        .map_or(0, |i| {
-            i + before[i..].chars().next().map_or(1, char::len_utf8)
-        });
-    let word = &before[start..];
-    if word.is_empty() {
-        return (pos, vec![]);
-    }
-    if let Some((table, column)) = word.split_once('.') {
-        let pool = words
-            .columns
-            .iter()
-            .filter(|(t, _)| t.eq_ignore_ascii_case(table))
-            .map(|(_, c)| c.as_str());
-        let start = start + table.len() + 1;
-        return (start, candidates(pool, column, false));
-    }
-    let upper = word.chars().all(|c| !c.is_lowercase()) && word.chars().any(char::is_alphabetic);
-    let mut found = candidates(words.tables.iter().map(String::as_str), word, false);
-    let columns: BTreeSet<&str> = words.columns.iter().map(|(_, c)| c.as_str()).collect();
-    found.extend(candidates(columns.into_iter(), word, false));
-    found.extend(candidates(
-        words.functions.iter().map(String::as_str),
-        word,
-        false,
-    ));
-    found.extend(candidates(ALL_KEYWORDS.iter().copied(), word, !upper));
-    let mut seen = BTreeSet::new();
-    found.retain(|p| seen.insert(p.replacement.clone()));
-    (start, found)
-}
-
-fn candidates<'a>(pool: impl Iterator<Item = &'a str>, prefix: &str, lowercase: bool) -> Vec<Pair> {
-    let prefix_lower = prefix.to_lowercase();
-    pool.filter(|name| name.to_lowercase().starts_with(&prefix_lower))
-        .map(|name| {
-            let text = if lowercase {
-                name.to_lowercase()
-            } else {
-                name.to_string()
-            };
-            Pair {
-                display: text.clone(),
-                replacement: text,
-            }
-        })
-        .collect()
 }
 
 const KEYWORD: &str = "\x1b[1;34m";
@@ -285,61 +255,6 @@ pub fn highlight_sql(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words() -> CompletionWords {
-        let mut words = CompletionWords::default();
-        words.tables.insert("transactions".into());
-        words.tables.insert("customers".into());
-        words
-            .columns
-            .insert(("transactions".into(), "order_ts".into()));
-        words
-            .columns
-            .insert(("transactions".into(), "amount".into()));
-        words
-            .columns
-            .insert(("customers".into(), "customer_id".into()));
-        words.functions.insert("date_trunc".into());
-        words
-    }
-
-    fn replacements(line: &str) -> (usize, Vec<String>) {
-        let (start, pairs) = complete(&words(), line, line.len());
-        (start, pairs.into_iter().map(|p| p.replacement).collect())
-    }
-
-    #[test]
-    fn tables_columns_functions_and_keywords() {
-        let (start, found) = replacements("SELECT * FROM tra");
-        assert_eq!((start, found[0].as_str()), (14, "transactions"));
-        assert!(
-            found.contains(&"transaction".to_string()),
-            "keywords follow: {found:?}"
-        );
-        let (_, found) = replacements("SELECT cust");
-        assert!(found.contains(&"customers".into()) && found.contains(&"customer_id".into()));
-        assert_eq!(
-            replacements("SELECT date_t").1,
-            vec!["date_trunc".to_string()]
-        );
-        assert!(replacements("SEL").1.contains(&"SELECT".to_string()));
-        assert!(replacements("sel").1.contains(&"select".to_string()));
-    }
-
-    #[test]
-    fn columns_after_a_table_name() {
-        let (start, found) = replacements("SELECT transactions.am");
-        assert_eq!(start, "SELECT transactions.".len());
-        assert_eq!(found, vec!["amount".to_string()]);
-    }
-
-    #[test]
-    fn commands_and_their_arguments() {
-        let (start, found) = replacements("\\t");
-        assert_eq!((start, found), (0, vec!["\\timing".to_string()]));
-        assert_eq!(replacements("\\d cu").1, vec!["customers".to_string()]);
-        assert_eq!(replacements("\\h date").1, vec!["date_trunc".to_string()]);
-    }
 
     #[test]
     fn highlighting_marks_keywords_strings_and_numbers() {

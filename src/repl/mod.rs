@@ -5,6 +5,7 @@
 //! and tests drive the same loop.
 
 pub mod commands;
+mod complete;
 mod describe;
 pub mod display;
 mod edit;
@@ -51,7 +52,8 @@ pub async fn run(ctx: SessionContext, mut print: PrintOptions, library: Library)
     let interactive = std::io::stdin().is_terminal();
     // A person at a terminal sees each query's time; piped runs stay deterministic.
     print.timing = interactive && !print.quiet;
-    let words = Arc::new(RwLock::new(CompletionWords::load(&ctx).await));
+    let struct_fields = CompletionWords::struct_fields_of(&ctx).await;
+    let words = Arc::new(RwLock::new(CompletionWords::default()));
     let mut input = if interactive {
         Input::terminal(Arc::clone(&words), std::io::stdout().is_terminal())?
     } else {
@@ -73,7 +75,9 @@ pub async fn run(ctx: SessionContext, mut print: PrintOptions, library: Library)
         },
         last: None,
         last_statement: String::new(),
+        struct_fields,
     };
+    repl.refresh_words().await;
     if interactive && !print.quiet {
         println!(
             "seglake {} on DataFusion: SQL ends with ';', \\? for help, \\q to quit.",
@@ -249,6 +253,8 @@ struct Repl {
     last: Option<results::LastResult>,
     /// The SQL text last run, for `\e`.
     last_statement: String,
+    /// The fields of seglake's struct results, for completion.
+    struct_fields: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Repl {
@@ -280,6 +286,7 @@ impl Repl {
         let mut words = CompletionWords::load(&self.ctx).await;
         words.add_library(&self.library);
         words.variables = self.vars.names();
+        words.struct_fields = self.struct_fields.clone();
         if let Ok(mut current) = self.words.write() {
             *current = words;
         }
