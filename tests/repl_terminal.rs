@@ -113,8 +113,7 @@ impl Terminal {
         self.wait_for("the prompt", |screen| {
             screen
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .next_back()
+                .rfind(|l| !l.trim().is_empty())
                 .is_some_and(|l| l.trim_end() == "seglake>")
         });
     }
@@ -124,8 +123,7 @@ impl Terminal {
         let screen = self.screen();
         screen
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .next_back()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or_default()
             .to_string()
     }
