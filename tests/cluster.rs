@@ -85,8 +85,18 @@ async fn sessions(
     lake: &str,
     tables: &[TableSpec],
 ) -> (SessionContext, SessionContext) {
+    // A segment map of the session's own, which the cluster's processes do not have.
+    let mine = seglake_udfs::rfm::segment_map::SegmentMap::parse(
+        "mine",
+        "fallback = \"rest\"\n[[rule]]\nname = \"recent_big\"\nr = [4, 5]\nm = [4, 5]\n\
+         [[rule]]\nname = \"recent\"\nr = [4, 5]\n",
+    )
+    .unwrap();
     let builder = |cluster_url: Option<seglake::distributed::ClusterUrl>| {
-        let mut builder = SeglakeBuilder::new().lake(lake).target_partitions(4);
+        let mut builder = SeglakeBuilder::new()
+            .lake(lake)
+            .target_partitions(4)
+            .segment_map(mine.clone());
         for table in tables {
             builder = builder.table(table.clone());
         }
@@ -148,6 +158,16 @@ async fn every_saved_query_and_function_matches_local_execution() {
              SELECT customer_id, \
                     rfm_score(v['recency_days'], v['frequency'], v['monetary']) OVER () AS score, \
                     value_tier(v['monetary']) OVER () AS tier FROM v"
+        ),
+        // The session's own map travels with the plan to the scheduler and executors.
+        format!(
+            "WITH v AS (SELECT customer_id, rfm(order_ts, amount, {as_of}) AS v \
+             FROM transactions WHERE order_ts < {as_of} GROUP BY customer_id), \
+             s AS (SELECT customer_id, rfm_score(v['recency_days'], v['frequency'], \
+             v['monetary']) OVER () AS s FROM v) \
+             SELECT customer_id, rfm_segment(s['r'], s['f'], s['m'], 'mine') AS segment, \
+                    rfm_segment_rule(rfm_segment(s['r'], s['f'], s['m'], 'mine'), 'mine') AS rule \
+             FROM s"
         ),
     ];
     for sql in &checks {

@@ -4,9 +4,11 @@
 //! the function of that name from its registry. That loses state kept in a function's
 //! struct: the optimizer rule `skip_unread_purchase_days` swaps `rfm` for a variant of the
 //! same name that keeps no day sets, and by name alone the scheduler and executors would
-//! run the full `rfm` again. These codecs write that variant as one byte and read it back;
-//! every other function still goes by name, and a name the receiving registry does not know
-//! is an error naming the function and the role.
+//! run the full `rfm` again. These codecs write that variant as one byte and read it back.
+//! Likewise `rfm_segment`, `rfm_segment_rule` and `segment_map_bins` carry the session's own
+//! segment maps (the cluster knows the built-in ones only). Every other function still goes
+//! by name, and a name the receiving registry does not know is an error naming the function
+//! and the role.
 
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use seglake_udfs::rfm::Rfm;
+use seglake_udfs::rfm::segment_map::wire;
 
 /// The byte that marks `rfm` without purchase-day sets.
 const RFM_WITHOUT_DAYS: u8 = 1;
@@ -40,6 +43,25 @@ fn decode_udaf(name: &str, buf: &[u8], role: &str) -> Result<Arc<AggregateUDF>> 
             Ok(Arc::new(AggregateUDF::from(Rfm::without_purchase_days())))
         }
         _ => Err(missing("aggregate", name, role)),
+    }
+}
+
+fn encode_udf(node: &ScalarUDF, buf: &mut Vec<u8>) {
+    if let Some(maps) = wire::maps_of(node) {
+        buf.extend(wire::encode(maps));
+    }
+}
+
+fn decode_udf(name: &str, buf: &[u8], role: &str) -> Result<Arc<ScalarUDF>> {
+    if buf.is_empty() {
+        return Err(missing("scalar", name, role));
+    }
+    match wire::decode(name, buf) {
+        Ok(Some(udf)) => Ok(Arc::new(udf)),
+        Ok(None) => Err(missing("scalar", name, role)),
+        Err(e) => Err(DataFusionError::Plan(format!(
+            "function '{name}' on the {role}: {e}"
+        ))),
     }
 }
 
@@ -107,8 +129,13 @@ impl LogicalExtensionCodec for SeglakeLogicalCodec {
         self.inner.try_encode_file_format(buf, node)
     }
 
-    fn try_decode_udf(&self, name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        Err(missing("scalar", name, "scheduler"))
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        decode_udf(name, buf, "scheduler")
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        encode_udf(node, buf);
+        Ok(())
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
@@ -151,8 +178,13 @@ impl PhysicalExtensionCodec for SeglakePhysicalCodec {
         self.inner.try_encode(node, buf, proto_converter)
     }
 
-    fn try_decode_udf(&self, name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        Err(missing("scalar", name, "executor"))
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        decode_udf(name, buf, "executor")
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        encode_udf(node, buf);
+        Ok(())
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
@@ -190,6 +222,34 @@ mod tests {
         logical
             .try_encode_udaf(&AggregateUDF::from(Rfm::new()), &mut buf)
             .unwrap();
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn own_segment_maps_travel_with_rfm_segment() {
+        use seglake_udfs::rfm::segment_map::{SegmentMap, SegmentMaps};
+        let mut maps = SegmentMaps::builtin();
+        let text = "fallback = \"rest\"\n[[rule]]\nname = \"best\"\nr = [5, 5]\n";
+        maps.insert(SegmentMap::parse("mine", text).unwrap());
+        let maps = Arc::new(maps);
+        let functions = seglake_udfs::rfm::segment_functions(&maps);
+        let seglake_udfs::SeglakeFunction::Scalar(rfm_segment) = &functions[0] else {
+            panic!("rfm_segment is a scalar function");
+        };
+        let codec = SeglakePhysicalCodec::default();
+        let mut buf = Vec::new();
+        codec.try_encode_udf(rfm_segment, &mut buf).unwrap();
+        assert!(!buf.is_empty());
+        let decoded = codec.try_decode_udf("rfm_segment", &buf).unwrap();
+        let carried = wire::maps_of(&decoded).unwrap();
+        assert_eq!(carried.get("mine").unwrap().segment(5, 1, 1), Ok("best"));
+        // With the built-in maps only, it goes by name.
+        let plain = seglake_udfs::rfm::segment_functions(&Arc::new(SegmentMaps::builtin()));
+        let seglake_udfs::SeglakeFunction::Scalar(plain) = &plain[0] else {
+            panic!("rfm_segment is a scalar function");
+        };
+        let mut buf = Vec::new();
+        codec.try_encode_udf(plain, &mut buf).unwrap();
         assert!(buf.is_empty());
     }
 

@@ -80,6 +80,11 @@ impl RfmSegment {
         }
     }
 
+    /// The maps this function knows.
+    pub fn maps(&self) -> &Arc<SegmentMaps> {
+        &self.maps
+    }
+
     /// The map named by a constant argument (`standard` without one).
     fn map_of(&self, value: Option<&ScalarValue>) -> Result<&Arc<SegmentMap>> {
         map_named(SYNTAX, &self.maps, value)

@@ -56,6 +56,11 @@ impl RfmSegmentRule {
             maps,
         }
     }
+
+    /// The maps this function knows.
+    pub fn maps(&self) -> &Arc<SegmentMaps> {
+        &self.maps
+    }
 }
 
 impl ScalarUDFImpl for RfmSegmentRule {

@@ -54,8 +54,8 @@ impl SegmentMapBins {
         }
     }
 
-    /// The maps this session's functions know.
-    pub fn maps(&self) -> &SegmentMaps {
+    /// The maps this function knows.
+    pub fn maps(&self) -> &Arc<SegmentMaps> {
         &self.maps
     }
 }

@@ -26,6 +26,7 @@
 pub mod builtin;
 pub mod coverage;
 mod registry;
+pub mod wire;
 
 use std::fmt::Write;
 
