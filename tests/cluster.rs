@@ -215,6 +215,27 @@ async fn the_sample_lake_answers_the_same_on_the_cluster() {
     // must fail alike in both places.
     let compared = compare_library(&local, &remote, &[("as_of", "2024-01-01")]).await;
     assert!(compared.same >= 5, "{compared:?}");
+
+    // `seglake --cluster ... report`: its queries run on the cluster; the sample lake's four
+    // customers are too few for the models, whose figures say so.
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("report.html");
+    let library = seglake::library::Library::load(&[]).unwrap();
+    let options = seglake::report::ReportOptions {
+        output: output.display().to_string(),
+        as_of: None,
+        params: vec![],
+        sections: vec![],
+        quiet: true,
+    };
+    let outcome = seglake::report::write_report(&remote, &library, &options)
+        .await
+        .unwrap();
+    let html = std::fs::read_to_string(&output).unwrap();
+    assert!(outcome.figures >= 9, "{outcome:?}");
+    assert!(outcome.unavailable < outcome.figures, "{outcome:?}");
+    assert!(html.contains("a fit needs at least"), "the models say why");
+    assert!(html.contains("id=\"segments-share\""));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
