@@ -22,7 +22,8 @@ const SYNTAX: &str = "bgnbd_fit(frequency, recency, T [, penalizer])";
     rows_used, rows_skipped, iterations, converged, penalizer, the standard errors se_r, \
     se_alpha, se_a, se_b (lifetimes' `summary`: inverse observed information, delta method \
     from log-parameters), 95% bounds lower_r .. upper_b (1.96 standard errors either side), \
-    and warning (NULL, or why there are no standard errors: a singular information matrix); \
+    and warning (NULL, or why the fit is not to be trusted: a singular information matrix, or \
+    an optimizer that stopped without converging); \
     a fit that did not converge, or whose parameters the data do not identify (a singular \
     information matrix, as with customers who never came back), says so: `converged` is false. Rows with a NULL or NaN input are skipped and counted; a negative or \
     fractional frequency, a negative recency, recency after T, or recency other than 0 with \

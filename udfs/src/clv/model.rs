@@ -25,6 +25,12 @@ const Z_95: f64 = 1.96;
 pub const SINGULAR: &str = "the information matrix is singular at this fit (a parameter is not \
                             identified by the data): no standard errors, and converged is false";
 
+/// The `warning` of a fit that has standard errors but whose optimizer stopped without
+/// converging (parameters running off towards infinity, as with identical customers).
+pub const NOT_CONVERGED: &str = "the optimizer stopped without converging (the parameters \
+                                 may be running off to infinity: the data may not identify \
+                                 them); converged is false, use the fit with care";
+
 /// The kinds of model seglake fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelKind {
@@ -226,9 +232,14 @@ pub fn models_array(kind: ModelKind, rows: &[Option<FitRow>]) -> ArrayRef {
     columns.push(Arc::new(
         rows.iter()
             .map(|r| {
-                r.as_ref()
-                    .filter(|r| r.fitted.standard_errors.is_none())
-                    .map(|_| SINGULAR)
+                let r = r.as_ref()?;
+                if r.fitted.standard_errors.is_none() {
+                    Some(SINGULAR)
+                } else if !r.fitted.converged {
+                    Some(NOT_CONVERGED)
+                } else {
+                    None
+                }
             })
             .collect::<StringArray>(),
     ));
@@ -311,7 +322,7 @@ mod tests {
                 params: vec![2.0, 3.0, 4.0],
                 log_likelihood: -1.0,
                 iterations: 5,
-                converged: true,
+                converged: standard_errors.as_ref().is_none_or(|se| se[0] < 1.0),
                 standard_errors,
             },
             rows_used: 10,
@@ -320,7 +331,11 @@ mod tests {
         };
         let array = models_array(
             ModelKind::GammaGamma,
-            &[Some(row(Some(vec![0.5, 0.25, 1.0]))), Some(row(None))],
+            &[
+                Some(row(Some(vec![0.5, 0.25, 1.0]))),
+                Some(row(None)),
+                Some(row(Some(vec![2.0, 0.25, 1.0]))),
+            ],
         );
         let models = array.as_struct();
         let column = |name: &str| models.column_by_name(name).unwrap().clone();
@@ -342,6 +357,12 @@ mod tests {
             warning
                 .value(1)
                 .starts_with("the information matrix is singular")
+        );
+        // Standard errors, but no convergence: said too.
+        assert!(
+            warning
+                .value(2)
+                .starts_with("the optimizer stopped without converging")
         );
     }
 
