@@ -295,9 +295,14 @@ impl Repl {
     async fn run_statements(&mut self, text: &str) -> datafusion::error::Result<()> {
         for statement in parse_statements(&self.ctx, text)? {
             let start = std::time::Instant::now();
-            let plan = self.ctx.state().statement_to_plan(statement).await?;
-            let plan = self.vars.bind(plan)?;
-            let stream = crate::output::copy::execute(&self.ctx, plan).await?;
+            let (ctx, vars) = (&self.ctx, &self.vars);
+            // A panic while planning is an error of this statement, not the end of the session.
+            let stream = crate::error::catch_panic(async {
+                let plan = ctx.state().statement_to_plan(statement).await?;
+                let plan = vars.bind(plan)?;
+                crate::output::copy::execute(ctx, plan).await
+            })
+            .await?;
             let outcome = self.write(stream, start).await?;
             if let Some(note) = outcome_note(&outcome, &self.print) {
                 println!("{note}");
