@@ -67,9 +67,27 @@ impl BgNbd {
                 *t += weight * v;
             }
         }
+        // Per run of equal frequency: ln(a) - ln(b + x - 1), the constant of the dropout term.
+        let runs = &customers.frequency_runs;
+        let ln_a = a.ln();
+        let dropout: Vec<f64> = runs
+            .iter()
+            .map(|&(x, ..)| {
+                if x > 0.0 {
+                    ln_a - (b + x - 1.0).ln()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let per_customer = parallel_sum(customers.len(), |range| {
             let mut sum = [0.0; 5];
+            // Customers are sorted by frequency: the run of customer i only moves forward.
+            let mut run = runs.partition_point(|&(.., end)| end <= range.start);
             for i in range {
+                while runs[run].3 <= i {
+                    run += 1;
+                }
                 let (x, t_x, age) = (
                     customers.frequency[i],
                     customers.recency[i],
@@ -80,9 +98,15 @@ impl BgNbd {
                 let a3 = -(r + x) * ln_alpha_age;
                 let (ll, p3, p4, ln_alpha_recency) = if x > 0.0 {
                     let ln_alpha_recency = (alpha + t_x).ln();
-                    let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * ln_alpha_recency;
-                    let ll = ln_add_exp(a3, a4);
-                    (ll, (a3 - ll).exp(), (a4 - ll).exp(), ln_alpha_recency)
+                    let a4 = dropout[run] - (r + x) * ln_alpha_recency;
+                    // ln(e^a3 + e^a4) and the two terms' shares of it, from one exp and one
+                    // ln_1p of the smaller term over the larger.
+                    let d = a4 - a3;
+                    let e = (-d.abs()).exp();
+                    let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+                    let ll = a3.max(a4) + e.ln_1p();
+                    let (p3, p4) = if d <= 0.0 { (big, small) } else { (small, big) };
+                    (ll, p3, p4, ln_alpha_recency)
                 } else {
                     (a3, 1.0, 0.0, 0.0)
                 };
