@@ -4,7 +4,7 @@
 
 use super::customers::Customers;
 use super::optimize::{Fitted, Objective, minimize, parallel_sum};
-use super::special::{digamma, ln_add_exp, ln_gamma, ln_hyp2f1};
+use super::special::{digamma, ln_gamma, ln_hyp2f1};
 
 /// BG/NBD parameters: purchase rates ~ Gamma(r, alpha), dropout probability ~ Beta(a, b).
 #[derive(Debug, Clone, Copy, PartialEq)]
