@@ -6,7 +6,7 @@
 use super::bgnbd::{BetaGeometric, fit_beta_geometric};
 use super::customers::Customers;
 use super::optimize::{Fitted, parallel_sum};
-use super::special::{digamma, ln_add_exp, ln_gamma, ln_hyp2f1};
+use super::special::{digamma, ln_gamma, ln_hyp2f1};
 
 /// MBG/NBD parameters: purchase rates ~ Gamma(r, alpha), dropout probability ~ Beta(a, b).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,9 +85,18 @@ impl BetaGeometric for MbgNbd {
                 *t += weight * v;
             }
         }
+        // Per run of equal frequency: ln(a) - ln(b + x), the constant of A_4.
+        let runs = &customers.frequency_runs;
+        let ln_a = a.ln();
+        let dropout: Vec<f64> = runs.iter().map(|&(x, ..)| ln_a - (b + x).ln()).collect();
         let per_customer = parallel_sum(customers.len(), |range| {
             let mut sum = [0.0; 5];
+            // Customers are sorted by frequency: the run of customer i only moves forward.
+            let mut run = runs.partition_point(|&(.., end)| end <= range.start);
             for i in range {
+                while runs[run].3 <= i {
+                    run += 1;
+                }
                 let (x, t_x, age) = (
                     customers.frequency[i],
                     customers.recency[i],
@@ -97,10 +106,11 @@ impl BetaGeometric for MbgNbd {
                 let ln_alpha_age = (alpha + age).ln();
                 let ln_alpha_recency = (alpha + t_x).ln();
                 let a3 = -(r + x) * ln_alpha_age;
-                let a4 = a.ln() - (b + x).ln() + (r + x) * (ln_alpha_age - ln_alpha_recency);
-                let l4 = ln_add_exp(a4, 0.0);
-                // The derivative of ln(1 + e^a4) is the logistic of a4.
-                let s = (a4 - l4).exp();
+                let a4 = dropout[run] + (r + x) * (ln_alpha_age - ln_alpha_recency);
+                // ln(1 + e^a4) and its derivative, the logistic of a4, from one exp.
+                let e = (-a4.abs()).exp();
+                let l4 = a4.max(0.0) + e.ln_1p();
+                let s = if a4 >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                 sum[0] += weight * (a3 + l4);
                 sum[1] += weight * (-ln_alpha_age + s * (ln_alpha_age - ln_alpha_recency));
                 sum[2] += weight
