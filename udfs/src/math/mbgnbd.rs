@@ -110,7 +110,11 @@ impl BetaGeometric for MbgNbd {
                 // ln(1 + e^a4) and its derivative, the logistic of a4, from one exp.
                 let e = (-a4.abs()).exp();
                 let l4 = a4.max(0.0) + e.ln_1p();
-                let s = if a4 >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                let s = if a4 >= 0.0 {
+                    1.0 / (1.0 + e)
+                } else {
+                    e / (1.0 + e)
+                };
                 sum[0] += weight * (a3 + l4);
                 sum[1] += weight * (-ln_alpha_age + s * (ln_alpha_age - ln_alpha_recency));
                 sum[2] += weight

@@ -86,8 +86,12 @@ pub fn minimize(objective: &impl Objective, start: Vec<f64>, max_iterations: u64
         let (value, gradient) = guarded(objective, &theta);
         (theta, value, gradient)
     };
+    // The solver's own stopping rule on the gradient (of a mean objective): 1e-10 spent the
+    // last iterations on rounding noise (BG/NBD at 47k customers: 22 iterations, 0.107 s;
+    // 1e-9: 19, 0.057 s, with predictions still within 1e-6 of lifetimes'; 1e-8 moved an
+    // MBG/NBD prediction 1.02e-6 from lifetimes').
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), MEMORY)
-        .with_tolerance_grad(1e-10)
+        .with_tolerance_grad(1e-9)
         .and_then(|s| s.with_tolerance_cost(1e-15));
     let outcome = solver.and_then(|solver| {
         Executor::new(problem, solver)
