@@ -265,3 +265,13 @@ async fn psychographic_profile() {
 async fn segment_trend() {
     check("segment_trend", &[]).await;
 }
+
+#[tokio::test]
+async fn overview() {
+    check("overview", &[]).await;
+}
+
+#[tokio::test]
+async fn revenue_concentration() {
+    check("revenue_concentration", &[]).await;
+}

@@ -282,6 +282,41 @@ QUERIES = {
         FROM a JOIN b USING (customer_id)
         GROUP BY a.stage, b.stage
         ORDER BY list_position({STAGE_ORDER}, from_stage), list_position({STAGE_ORDER}, to_stage)""",
+    # kpi/overview as of 2024-01-01.
+    "overview": """
+        SELECT count(DISTINCT customer_id) FILTER (amount >= 0) AS customers,
+               count(*) FILTER (amount >= 0) AS orders,
+               coalesce(sum(amount), 0) AS revenue,
+               avg(amount) FILTER (amount >= 0) AS average_order_value,
+               min(order_ts) AS first_order, max(order_ts) AS last_order,
+               count(*) AS transactions
+        FROM transactions WHERE order_ts < DATE '2024-01-01'""",
+    # segmentation/revenue_concentration as of 2024-01-01, tier shares 0.5 and 0.8.
+    "revenue_concentration": """
+        WITH spend AS (SELECT c.customer_id, coalesce(sum(t.amount), 0) AS spend
+                       FROM customers c LEFT JOIN transactions t
+                            ON t.customer_id = c.customer_id AND t.order_ts < DATE '2024-01-01'
+                       WHERE c.signup_ts < DATE '2024-01-01' GROUP BY c.customer_id),
+        ranked AS (SELECT customer_id, spend,
+                          sum(spend) FILTER (spend > 0) OVER (ORDER BY spend DESC
+                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                          - sum(spend) OVER (PARTITION BY spend) AS above,
+                          sum(spend) FILTER (spend > 0) OVER () AS positive
+                   FROM spend),
+        tiered AS (SELECT customer_id, spend, CASE WHEN spend <= 0 THEN 'zero'
+                          WHEN above / positive < 0.5 THEN 'high'
+                          WHEN above / positive < 0.8 THEN 'medium' ELSE 'low' END AS tier,
+                          row_number() OVER (ORDER BY spend DESC, customer_id) AS rk,
+                          count(*) OVER () AS n, sum(spend) OVER () AS grand
+                   FROM ranked),
+        cum AS (SELECT *, sum(spend) OVER (ORDER BY rk ROWS UNBOUNDED PRECEDING) AS running,
+                       CAST(ceil(100 * rk / n) AS INT) AS pct
+                FROM tiered)
+        SELECT pct AS percentile, count(*) AS customers, sum(spend) AS revenue,
+               max(rk) / max(n) AS cumulative_customer_share,
+               arg_max(running, rk) / max(grand) AS cumulative_revenue_share,
+               arg_min(tier, rk) AS tier
+        FROM cum GROUP BY pct ORDER BY pct""",
     # Profiles and overlap as of 2024-01-01.
     "segment_overlap": f"""
         WITH {SEGMENTS}, {stages_at('2024-01-01', 'st', '2024-01-01')},
