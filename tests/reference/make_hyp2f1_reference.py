@@ -43,3 +43,30 @@ mp.mp.dps = 50
 for x, d in [(35154.0 - 0.95, 1.95), (40.0, 2.5)]:
     value = mp.loggamma(mp.mpf(x) + mp.mpf(d)) - mp.loggamma(mp.mpf(x))
     print(f"ln_gamma_ratio({x!r}, {d!r}) = {mp.nstr(value, 20)}")
+
+# The gradient of ln 2F1(a, b; a + 1; z) by a (c = a + 1 moving along), b and z, for
+# udfs/src/math/hyp2f1_gradient.rs: mpmath's numerical differentiation at 60 digits.
+GRADIENT_CASES = [
+    (0.5, 1.5, 0.3),
+    (2.0, 3.3, 0.9),
+    (2.001, 3.0, 0.9),
+    (35154.0, 1.95, 0.99998),
+    (3000.0, 0.05, 0.99999),
+    (3000.0, 2.00001, 0.99999),
+    (3000.0, 2.0019, 0.99999),
+    (500.0, 1.0003, 0.9995),
+    (200.0, 4.9999, 0.99),
+    (12.5, 40.5, 0.99999),
+    (2000.0, 1500.5, 0.3),
+    (5000.0, 3000.5, 0.97),
+    (8.0, 0.5, 0.95),
+    (4.6, 3.7, 0.905),
+    (2.6, 1.86, 0.6),
+    (199.0, 199.0, 0.45),
+]
+mp.mp.dps = 60
+for a, b, z in GRADIENT_CASES:
+    f = lambda a_, b_, z_: mp.log(mp.hyp2f1(a_, b_, a_ + 1, z_))
+    point = (mp.mpf(a), mp.mpf(b), mp.mpf(z))
+    grad = [mp.diff(f, point, tuple(int(i == j) for j in range(3))) for i in range(3)]
+    print(f"({a!r}, {b!r}, {z!r}, [{', '.join(mp.nstr(g, 17) for g in grad)}]),")

@@ -4,11 +4,11 @@
 pub use statrs::function::gamma::{digamma, ln_gamma};
 
 /// The largest magnitude a partial sum may reach before it is rescaled.
-const RESCALE_ABOVE: f64 = 1e250;
+pub(super) const RESCALE_ABOVE: f64 = 1e250;
 /// Terms a series may add (a few hundredths of a second); one that needs more gives NaN, which
 /// a fit's line search treats as a step too far. [`ln_hyp2f1_next`] keeps the Pareto/NBD's
 /// series within a few thousand terms.
-const MAX_TERMS: usize = 10_000_000;
+pub(super) const MAX_TERMS: usize = 10_000_000;
 
 /// `ln 2F1(a, b; c; z)` for `0 <= z < 1`, summed as its power series in scaled form, so terms
 /// far beyond `f64`'s range (large `a` and `b`, as for customers with many purchases) are fine.
@@ -62,68 +62,118 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
 /// Returns NaN where [`ln_hyp2f1`] does, and at once where every form would need more than
 /// about [`MAX_TERMS`] terms.
 pub fn ln_hyp2f1_next(a: f64, b: f64, z: f64) -> f64 {
+    match next_form(a, b, z) {
+        NextForm::Series => ln_hyp2f1(a, b, a + 1.0, z),
+        NextForm::Hopeless => f64::NAN,
+        NextForm::Euler => {
+            // Euler: (1-z)^(1-b) 2F1(1, a+1-b; a+1; z), whose term ratios (a+1-b+n) z / (a+1+n)
+            // stay below 3/4 for n up to a, so it needs at most about 130 terms.
+            let (delta, c) = (a + 1.0 - b, a + 1.0);
+            let (ln_series, _) = ln_signed_series(0, |n| (delta + n) / (c + n) * z);
+            (1.0 - b) * (1.0 - z).ln() + ln_series
+        }
+        NextForm::Pfaff => {
+            // Pfaff: (1-z)^-b 2F1(1, b; a+1; w) with w = z / (z - 1) in [-1, 0); its terms
+            // shrink at once when b <= a + 1, where the direct series first grows for b z terms.
+            let (w, c) = (z / (z - 1.0), a + 1.0);
+            let (ln_series, sign) = ln_signed_series(0, |n| (b + n) / (c + n) * w);
+            if sign > 0.0 {
+                -b * (-z).ln_1p() + ln_series
+            } else {
+                f64::NAN
+            }
+        }
+        NextForm::Connection => ln_hyp2f1_connection(a, b, z),
+        NextForm::NearPole { pole, at } => {
+            let mut value = 0.0;
+            for (k, node) in POLE_NODES.iter().enumerate() {
+                let b_k = 1.0 - (pole + node * POLE_GAP);
+                value += lagrange_weight(k, at) * ln_hyp2f1_connection(a, b_k, z);
+            }
+            value
+        }
+    }
+}
+
+/// Which form [`ln_hyp2f1_next`] sums for `(a, b, z)`; shared with its gradient.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum NextForm {
+    /// The power series as it is, or [`ln_hyp2f1`]'s answer outside the transforms' domain.
+    Series,
+    /// Every form would need more than [`HOPELESS_TERMS`] terms: NaN.
+    Hopeless,
+    Euler,
+    Pfaff,
+    Connection,
+    /// The connection formula interpolated in `b` at `at` (in gaps) from the pole
+    /// `1 - b = pole`, through [`POLE_NODES`].
+    NearPole {
+        pole: f64,
+        at: f64,
+    },
+}
+
+pub(super) fn next_form(a: f64, b: f64, z: f64) -> NextForm {
     let c = a + 1.0;
     if !(0.0..1.0).contains(&z) || a.is_nan() || a <= 0.0 || !b.is_finite() {
-        return ln_hyp2f1(a, b, c, z);
+        return NextForm::Series;
     }
     let y = 1.0 - z;
     let eps = 1.0 - b;
     // Terms each way needs: the series' growth phase, then a geometric tail to 2^-53.
     let direct = ((b * z - 1.0) / y).max(0.0) + 37.0 / -z.ln();
     if direct < CHEAP_SERIES {
-        return ln_hyp2f1(a, b, c, z);
+        return NextForm::Series;
     }
     let delta = a + 1.0 - b;
     if a >= EULER_FROM && (0.0..=c / 2.0).contains(&delta) {
-        // Euler: (1-z)^(1-b) 2F1(1, a+1-b; a+1; z), whose term ratios (a+1-b+n) z / (a+1+n)
-        // stay below 3/4 for n up to a, so it needs at most about 130 terms.
-        let (ln_series, _) = ln_signed_series(0, |n| (delta + n) / (c + n) * z);
-        return eps * y.ln() + ln_series;
+        return NextForm::Euler;
     }
     if z <= 0.5 {
-        // Pfaff: (1-z)^-b 2F1(1, b; a+1; w) with w = z / (z - 1) in [-1, 0); its terms
-        // shrink at once when b <= a + 1, where the direct series first grows for b z terms.
         let w = z / (z - 1.0);
         let pfaff = ((b * -w - c) / (1.0 + w)).max(0.0) + 37.0 / -(-w).ln();
         if pfaff.min(direct) > HOPELESS_TERMS {
-            return f64::NAN;
+            return NextForm::Hopeless;
         }
-        if pfaff < direct {
-            let (ln_series, sign) = ln_signed_series(0, |n| (b + n) / (c + n) * w);
-            return if sign > 0.0 {
-                -b * (-z).ln_1p() + ln_series
-            } else {
-                f64::NAN
-            };
-        }
-        return ln_hyp2f1(a, b, c, z);
+        return if pfaff < direct {
+            NextForm::Pfaff
+        } else {
+            NextForm::Series
+        };
     }
     let connection = (((a + eps) * y - (1.0 + eps)) / z).max(0.0) + 37.0 / -y.ln();
     if connection.min(direct) > HOPELESS_TERMS {
-        return f64::NAN;
+        return NextForm::Hopeless;
     }
     if direct <= connection || a + eps <= 0.0 {
-        return ln_hyp2f1(a, b, c, z);
+        return NextForm::Series;
     }
     let pole = eps.round();
     let offset = eps - pole;
     if pole <= 0.0 && offset.abs() < POLE_GAP {
-        // Lagrange through b at the pole's offsets -2, -1, 1 and 2 gaps.
-        let nodes = [-2.0, -1.0, 1.0, 2.0];
-        let at = offset / POLE_GAP;
-        let mut value = 0.0;
-        for (k, node) in nodes.iter().enumerate() {
-            let weight: f64 = nodes
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != k)
-                .map(|(_, other)| (at - other) / (node - other))
-                .product();
-            value += weight * ln_hyp2f1_connection(a, 1.0 - (pole + node * POLE_GAP), z);
+        if a + pole <= 2.0 * POLE_GAP {
+            // The farthest node would put a + 1 - b at or below 0, outside the formula.
+            return NextForm::Series;
         }
-        return value;
+        return NextForm::NearPole {
+            pole,
+            at: offset / POLE_GAP,
+        };
     }
-    ln_hyp2f1_connection(a, b, z)
+    NextForm::Connection
+}
+
+/// The offsets, in [`POLE_GAP`]s, of the points a value near a pole is interpolated from.
+pub(super) const POLE_NODES: [f64; 4] = [-2.0, -1.0, 1.0, 2.0];
+
+/// The Lagrange basis polynomial of node `k` of [`POLE_NODES`] at `at`.
+pub(super) fn lagrange_weight(k: usize, at: f64) -> f64 {
+    POLE_NODES
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != k)
+        .map(|(_, other)| (at - other) / (POLE_NODES[k] - other))
+        .product()
 }
 
 /// Estimated terms beyond which [`ln_hyp2f1_next`] gives NaN at once: every form would run
@@ -139,7 +189,7 @@ const EULER_FROM: f64 = 200.0;
 const CHEAP_SERIES: f64 = 200.0;
 
 /// How near an integer `b >= 1` [`ln_hyp2f1_next`] interpolates instead of cancelling poles.
-const POLE_GAP: f64 = 2e-3;
+pub(super) const POLE_GAP: f64 = 2e-3;
 
 /// The connection formula of [`ln_hyp2f1_next`], for `b` off the integers `>= 1`.
 fn ln_hyp2f1_connection(a: f64, b: f64, z: f64) -> f64 {
@@ -186,7 +236,7 @@ pub fn ln_gamma_ratio(x: f64, d: f64) -> f64 {
 }
 
 /// `(ln |Γ(x)|, sign of Γ(x))` for any `x` off the non-positive integers, by reflection below 0.
-fn ln_gamma_signed(x: f64) -> (f64, f64) {
+pub(super) fn ln_gamma_signed(x: f64) -> (f64, f64) {
     if x > 0.0 {
         return (ln_gamma(x), 1.0);
     }
@@ -204,7 +254,7 @@ fn ln_gamma_signed(x: f64) -> (f64, f64) {
 /// `(ln |sum|, sign of sum)` of the series `1 + t1 + t2 + ...` with `t(n+1) = t(n) * ratio(n)`,
 /// rescaled so that growing terms do not overflow; at least `min_terms` terms; NaN when it
 /// does not converge within [`MAX_TERMS`] terms.
-fn ln_signed_series(min_terms: usize, ratio: impl Fn(f64) -> f64) -> (f64, f64) {
+pub(super) fn ln_signed_series(min_terms: usize, ratio: impl Fn(f64) -> f64) -> (f64, f64) {
     let mut term = 1.0_f64;
     let mut sum = 1.0_f64;
     let mut ln_scale = 0.0_f64;
