@@ -258,7 +258,89 @@ seconds = time.perf_counter() - start
 print(seconds, float(v.sum()))
 """,
     },
+    "paretonbd_fit": {
+        "what": "paretonbd_fit vs lifetimes ParetoNBDFitter (the value: each side's log-likelihood)",
+        "peer": "lifetimes",
+        "seglake": """SELECT m['log_likelihood'] FROM (SELECT paretonbd_fit(frequency, recency, t) AS m
+                      FROM summary)""",
+        "python": """
+import pandas as pd
+from lifetimes import ParetoNBDFitter
+s = pd.read_parquet(D + "/summary.parquet")
+start = time.perf_counter()
+f = ParetoNBDFitter().fit(s["frequency"], s["recency"], s["t"])
+seconds = time.perf_counter() - start
+ll = ParetoNBDFitter._conditional_log_likelihood(f.params_.values, s["frequency"].values,
+                                                 s["recency"].values, s["t"].values).sum()
+print(seconds, ll)
+""",
+        "target": ("at least 20x faster than lifetimes at equal log-likelihood", 1 / 20),
+        "equal_log_likelihood": True,
+    },
+    "mbgnbd_fit": {
+        "what": "mbgnbd_fit vs lifetimes ModifiedBetaGeoFitter",
+        "peer": "lifetimes",
+        "seglake": "SELECT m['r'] FROM (SELECT mbgnbd_fit(frequency, recency, t) AS m FROM summary)",
+        "python": """
+import pandas as pd
+from lifetimes import ModifiedBetaGeoFitter
+s = pd.read_parquet(D + "/summary.parquet")
+start = time.perf_counter()
+f = ModifiedBetaGeoFitter().fit(s["frequency"], s["recency"], s["t"])
+seconds = time.perf_counter() - start
+print(seconds, f.params_["r"])
+""",
+        "target": ("at least 20x faster than lifetimes", 1 / 20),
+    },
+    "bgbb_fit": {
+        "what": "bgbb_fit vs lifetimes BetaGeoBetaBinomFitter on discrete (opportunity) data",
+        "peer": "lifetimes",
+        "needs": "discrete",
+        "seglake": "SELECT m['alpha'] FROM (SELECT bgbb_fit(frequency, recency, n_periods) AS m FROM discrete)",
+        "python": """
+import pandas as pd
+from lifetimes import BetaGeoBetaBinomFitter
+s = pd.read_parquet(D + "/discrete.parquet")
+start = time.perf_counter()
+f = BetaGeoBetaBinomFitter().fit(s["frequency"], s["recency"], s["n_periods"])
+seconds = time.perf_counter() - start
+print(seconds, f.params_["alpha"])
+""",
+        "target": ("at least 20x faster than lifetimes", 1 / 20),
+    },
 }
+
+# The model tasks a generated lake's inputs serve (bgbb_fit needs opportunity data).
+LAKE_MODEL_TASKS = ["kmeans", "bgnbd_fit", "gammagamma_fit", "cltv", "paretonbd_fit", "mbgnbd_fit"]
+
+# Simulated inputs (--simulated N): what a day-level summary over several years looks like,
+# with (frequency, recency, T) nearly all distinct, from lifetimes' own simulators: BG/NBD
+# customers (CDNOW's parameters, alpha in days) observed for a continuous 30 to 1,095 days, and
+# BG/BB customers (the donations' parameters) with 1 to 52 opportunities each.
+SIMULATE = """
+import sys, numpy as np, pandas as pd
+from lifetimes.generate_data import beta_geometric_nbd_model, beta_geometric_beta_binom_model
+n, folder = int(sys.argv[1]), sys.argv[2]
+np.random.seed(0)
+rng = np.random.RandomState(0)
+d = beta_geometric_nbd_model(rng.uniform(30, 3 * 365, n), 0.24, 4.41 * 7, 0.79, 2.43, size=n)
+d = d.rename(columns={"T": "t"})[["frequency", "recency", "t"]]
+d["monetary_value"] = np.where(d["frequency"] > 0, rng.gamma(6.0, 5.0, n), 0.0)
+d.to_parquet(folder + "/summary.parquet.tmp")
+b = beta_geometric_beta_binom_model(rng.randint(1, 53, n), 1.204, 0.750, 0.657, 2.783, size=n)
+b[["frequency", "recency", "n_periods"]].astype("float64").to_parquet(folder + "/discrete.parquet.tmp")
+for name in ["summary", "discrete"]:
+    __import__("os").replace(f"{folder}/{name}.parquet.tmp", f"{folder}/{name}.parquet")
+"""
+
+
+def ensure_simulated(cache, customers):
+    """The simulated inputs of `customers` customers (see SIMULATE), generated once and cached."""
+    folder = os.path.join(cache, f"simulated-{customers}")
+    if not os.path.exists(os.path.join(folder, "discrete.parquet")):
+        os.makedirs(folder, exist_ok=True)
+        subprocess.run([sys.executable, "-c", SIMULATE, str(customers), folder], check=True)
+    return folder
 
 
 BLOBS_PYTHON = """
@@ -338,8 +420,11 @@ def prepare_models(binary, lake):
 
 
 def run_seglake_model(binary, folder, task, threads):
-    cmd = [binary, "--table", f"features={folder}/features.parquet", "--table", f"summary={folder}/summary.parquet",
-           "--table", f"models={folder}/models.parquet", "--target-partitions", str(threads),
+    tables = []
+    for name in ["features", "summary", "models", "discrete"]:
+        if os.path.exists(f"{folder}/{name}.parquet"):
+            tables += ["--table", f"{name}={folder}/{name}.parquet"]
+    cmd = [binary, *tables, "--target-partitions", str(threads),
            "--format", "csv", "-q", "--timing", "-c", MODEL_TASKS[task]["seglake"]]
     return timed_seglake(cmd, f"seglake {task}")
 
@@ -464,7 +549,11 @@ def main():
                         help="lake layouts (seglake gen --layout): customer order, time order")
     parser.add_argument("--model-sizes", default="1,20",
                         help="lake sizes (millions of transactions) for the model tasks; empty for none")
-    parser.add_argument("--model-tasks", default=",".join(MODEL_TASKS))
+    parser.add_argument("--model-tasks", default=",".join(LAKE_MODEL_TASKS))
+    parser.add_argument("--simulated", default="50000",
+                        help="customer counts of simulated near-distinct summaries for the model tasks; "
+                             "empty for none")
+    parser.add_argument("--simulated-tasks", default="bgnbd_fit,mbgnbd_fit,paretonbd_fit,bgbb_fit")
     parser.add_argument("--blobs", default="1000000x3,1000000x8",
                         help="POINTSxFEATURES Gaussian-blob tables for kmeans_fit without duplicate rows; "
                              "empty for none")
@@ -500,13 +589,17 @@ def main():
                         print(f"  {size}M {layout} {row[2]}: [{'met' if ok else 'MISSED'}: {what}]", flush=True)
 
     model_rows = []
+    inputs = []
     for size in [float(s) if "." in s else int(s) for s in args.model_sizes.split(",") if s]:
         lake, info = ensure_lake(args.seglake, args.cache, size)
-        folder = prepare_models(args.seglake, lake)
+        inputs.append((size, prepare_models(args.seglake, lake), args.model_tasks))
+    for n in [int(s) for s in args.simulated.split(",") if s]:
+        inputs.append((f"simulated {n:,}", ensure_simulated(args.cache, n), args.simulated_tasks))
+    for size, folder, tasks in inputs:
         customers = int(subprocess.run(
             [args.seglake, "--table", f"summary={folder}/summary.parquet", "--format", "csv", "-q", "-c",
              "SELECT count(*) FROM summary"], capture_output=True, text=True, check=True).stdout.splitlines()[1])
-        for task in args.model_tasks.split(","):
+        for task in tasks.split(","):
             t_ours, t_theirs, rss_ours, rss_theirs, ours, theirs = alternate(
                 args.runs, lambda: run_seglake_model(args.seglake, folder, task, args.threads),
                 lambda: run_python_model(folder, task, args.threads))
@@ -519,10 +612,13 @@ def main():
                 if task == "kmeans":
                     ok = ok and value_ours <= value_theirs * (1 + 1e-3)
                     what += f" (inertia {value_ours:.6g} vs {value_theirs:.6g})"
+                if MODEL_TASKS[task].get("equal_log_likelihood"):
+                    ok = ok and value_ours >= value_theirs - 1e-9 * abs(value_theirs)
+                    what += f" (log-likelihood {value_ours:.12g} vs {value_theirs:.12g})"
                 verdicts.append((what, ok))
             model_rows.append((size, customers, task, MODEL_TASKS[task]["peer"], t_ours, t_theirs, rss_ours,
                                rss_theirs, verdicts))
-            print(f"{size}M {task} ({customers} customers): seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), "
+            print(f"{size if isinstance(size, str) else f'{size}M'} {task} ({customers} customers): seglake {t_ours:.3f}s ({rss_ours:.0f} MiB), "
                   f"{MODEL_TASKS[task]['peer']} {t_theirs:.3f}s ({rss_theirs:.0f} MiB), ratio "
                   f"{t_ours / t_theirs:.3f}; values {value_ours:.8g} vs {value_theirs:.8g} "
                   + " ".join(f"[{'met' if ok else 'MISSED'}: {what}]" for what, ok in verdicts), flush=True)

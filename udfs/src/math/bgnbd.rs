@@ -104,7 +104,9 @@ impl BgNbd {
                     let d = a4 - a3;
                     let e = (-d.abs()).exp();
                     let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-                    let ll = a3.max(a4) + e.ln_1p();
+                    // ln(1 + e) for e in (0, 1]: log's absolute error (2e-16) is the same as ln_1p's
+                    // there, and glibc's log takes a fifth of ln_1p's time.
+                    let ll = a3.max(a4) + (1.0 + e).ln();
                     let (p3, p4) = if d <= 0.0 { (big, small) } else { (small, big) };
                     (ll, p3, p4, ln_alpha_recency)
                 } else {

@@ -109,7 +109,8 @@ impl BetaGeometric for MbgNbd {
                 let a4 = dropout[run] + (r + x) * (ln_alpha_age - ln_alpha_recency);
                 // ln(1 + e^a4) and its derivative, the logistic of a4, from one exp.
                 let e = (-a4.abs()).exp();
-                let l4 = a4.max(0.0) + e.ln_1p();
+                // ln(1 + e) for e in (0, 1] (see bgnbd.rs).
+                let l4 = a4.max(0.0) + (1.0 + e).ln();
                 let s = if a4 >= 0.0 {
                     1.0 / (1.0 + e)
                 } else {

@@ -2,7 +2,10 @@
 
 use std::sync::Mutex;
 
-use argmin::core::{CostFunction, Error, Executor, Gradient, State, TerminationReason};
+use argmin::core::{
+    CostFunction, Error, Executor, Gradient, KV, Problem, Solver, State, TerminationReason,
+    TerminationStatus,
+};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 
@@ -94,6 +97,11 @@ pub fn minimize(objective: &impl Objective, start: Vec<f64>, max_iterations: u64
         .with_tolerance_grad(1e-9)
         .and_then(|s| s.with_tolerance_cost(1e-15));
     let outcome = solver.and_then(|solver| {
+        let solver = UntilStalled {
+            inner: solver,
+            best: f64::INFINITY,
+            stalled: 0,
+        };
         Executor::new(problem, solver)
             .configure(|state| state.param(start.clone()).max_iters(max_iterations))
             .run()
@@ -126,6 +134,64 @@ pub fn minimize(objective: &impl Objective, start: Vec<f64>, max_iterations: u64
                 iterations: 0,
                 converged: false,
             }
+        }
+    }
+}
+
+/// Relative decrease of the best value below which an iteration made no progress: about 50
+/// units in the last place, the rounding noise of a mean over many customers.
+const NO_PROGRESS: f64 = 1e-14;
+
+/// Iterations in a row without progress after which the minimiser stops.
+const STALLED_AFTER: u32 = 3;
+
+/// A solver that also stops when the best value has not decreased by more than rounding
+/// noise for [`STALLED_AFTER`] iterations. At the minimum of a sum over many customers the
+/// gradient's rounding noise can stay above the solver's gradient tolerance, and the line
+/// search then spends hundreds of evaluations on noise: MBG/NBD over 47k weekly customers
+/// reached its minimum in about 20 evaluations and took 327 (36 iterations) to stop.
+struct UntilStalled<S> {
+    inner: S,
+    best: f64,
+    stalled: u32,
+}
+
+impl<O, I: State<Float = f64>, S: Solver<O, I>> Solver<O, I> for UntilStalled<S> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn init(&mut self, problem: &mut Problem<O>, state: I) -> Result<(I, Option<KV>), Error> {
+        self.inner.init(problem, state)
+    }
+
+    fn next_iter(&mut self, problem: &mut Problem<O>, state: I) -> Result<(I, Option<KV>), Error> {
+        self.inner.next_iter(problem, state)
+    }
+
+    fn terminate(&mut self, state: &I) -> TerminationStatus {
+        let inner = self.inner.terminate(state);
+        if inner.terminated() {
+            return inner;
+        }
+        let cost = state.get_best_cost();
+        let progress = if self.best.is_finite() {
+            cost < self.best - NO_PROGRESS * self.best.abs()
+        } else {
+            cost < self.best
+        };
+        if progress {
+            self.best = cost;
+            self.stalled = 0;
+        } else {
+            self.stalled += 1;
+        }
+        if self.stalled >= STALLED_AFTER {
+            TerminationStatus::Terminated(TerminationReason::SolverExit(
+                "no progress beyond rounding".to_string(),
+            ))
+        } else {
+            TerminationStatus::NotTerminated
         }
     }
 }
