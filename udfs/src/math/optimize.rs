@@ -44,10 +44,18 @@ pub fn parallel_sum<const N: usize>(
     len: usize,
     term: impl Fn(std::ops::Range<usize>) -> [f64; N] + Sync,
 ) -> [f64; N] {
-    const PER_THREAD: usize = 16_384;
+    parallel_sum_per(len, 16_384, term)
+}
+
+/// [`parallel_sum`] with chunks of at least `per_thread` items, for items of more work.
+pub fn parallel_sum_per<const N: usize>(
+    len: usize,
+    per_thread: usize,
+    term: impl Fn(std::ops::Range<usize>) -> [f64; N] + Sync,
+) -> [f64; N] {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(len / PER_THREAD)
+        .min(len / per_thread.max(1))
         .max(1);
     if threads == 1 {
         return term(0..len);
