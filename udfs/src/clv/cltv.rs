@@ -15,10 +15,10 @@ use datafusion_macros::user_doc;
 use super::expected_spend::{check_frequency, gamma_gamma};
 use super::model::ModelKind;
 use super::purchase_model::{PURCHASE_MODELS, PurchaseModels};
-use super::rows::{arrays, coerce, map_numbers, model, null_model, nulls};
+use super::rows::{arrays, coerce, map_numbers_on_cores, model, null_model, nulls};
 use super::transactions_model::check_customer;
 use crate::common::args;
-use crate::math::lifetime_value::{PERIODS, discounted_value, periods_per_month};
+use crate::math::lifetime_value::{PERIODS, discounted_value_of, horizons, periods_per_month};
 
 const SYNTAX: &str = "cltv(model, gg_model, frequency, recency, T, monetary_value [, options])";
 const NAMES: [&str; 7] = [
@@ -219,19 +219,22 @@ impl ScalarUDFImpl for Cltv {
         let arrays = arrays(&args.args[..6], args.number_rows)?;
         let models = PurchaseModels::new(SYNTAX, &arrays[0], args.arg_fields[0].data_type())?;
         let spend_models = model(SYNTAX, &arrays, 1, ModelKind::GammaGamma)?;
-        map_numbers(&arrays[2..], |i, [x, t_x, age, m]| {
+        let horizons = horizons(options.months, options.periods_per_month);
+        map_numbers_on_cores(&arrays[2..], |i, [x, t_x, age, m]| {
             let (Some(model), Some(gg)) = (models.row(i), spend_models.row::<3>(i)) else {
                 return Ok(None);
             };
             check_customer(SYNTAX, x, t_x, age)?;
             check_frequency(SYNTAX, x)?;
             let spend = gamma_gamma(gg).expected_spend(x, m);
-            Ok(Some(discounted_value(
+            let mut expected = vec![0.0; horizons.len()];
+            model.expected_purchases_many(&horizons, x, t_x, age, &mut expected);
+            Ok(Some(discounted_value_of(
                 spend,
-                options.months,
                 options.discount_rate,
                 options.periods_per_month,
-                |t| model.expected_purchases(t, x, t_x, age),
+                &horizons,
+                &expected,
             )))
         })
     }

@@ -53,6 +53,19 @@ impl PurchaseModel {
             Self::ParetoNbd(m) => m.expected_purchases(t, x, t_x, age),
         }
     }
+
+    /// [`Self::expected_purchases`] for each horizon of `ts` into `out`.
+    pub fn expected_purchases_many(&self, ts: &[f64], x: f64, t_x: f64, age: f64, out: &mut [f64]) {
+        match self {
+            Self::BgNbd(m) => m.expected_purchases_many(ts, x, t_x, age, out),
+            Self::MbgNbd(m) => m.expected_purchases_many(ts, x, t_x, age, out),
+            _ => {
+                for (o, &t) in out.iter_mut().zip(ts) {
+                    *o = self.expected_purchases(t, x, t_x, age);
+                }
+            }
+        }
+    }
 }
 
 /// The purchase models of a model column.

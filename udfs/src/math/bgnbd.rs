@@ -4,7 +4,7 @@
 
 use super::customers::Customers;
 use super::optimize::{Fitted, Objective, minimize, parallel_sum};
-use super::special::{digamma, ln_gamma, ln_hyp2f1};
+use super::special::{digamma, hyp2f1_many, ln_gamma, ln_hyp2f1};
 
 /// BG/NBD parameters: purchase rates ~ Gamma(r, alpha), dropout probability ~ Beta(a, b).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,6 +162,48 @@ impl BgNbd {
             1.0
         };
         first * second / denominator
+    }
+
+    /// [`Self::expected_purchases`] for each horizon of `ts` into `out`, with the
+    /// hypergeometric series of all horizons summed together (`cltv` asks for a dozen).
+    pub fn expected_purchases_many(&self, ts: &[f64], x: f64, t_x: f64, age: f64, out: &mut [f64]) {
+        let &Self { r, alpha, a, b } = self;
+        let denominator = if x > 0.0 {
+            1.0 + a / (b + x - 1.0) * ((alpha + age) / (alpha + t_x)).powf(r + x)
+        } else {
+            1.0
+        };
+        let first = (a + b + x - 1.0) / (a - 1.0);
+        let hyp = (r + x, b + x, a + b + x - 1.0);
+        expected_many(r, alpha, hyp, (first, denominator), ts, x, age, out);
+    }
+}
+
+/// `first * (1 - F(z) ((alpha + age) / (alpha + t + age))^(r + x)) / denominator` for each
+/// `t` of `ts`, with `F = 2F1(hyp; z)` and `z = t / (alpha + age + t)`: the conditional
+/// expected purchases of the BG/NBD family, the series shared by [`hyp2f1_many`] where it can.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn expected_many(
+    r: f64,
+    alpha: f64,
+    (hyp_a, hyp_b, hyp_c): (f64, f64, f64),
+    (first, denominator): (f64, f64),
+    ts: &[f64],
+    x: f64,
+    age: f64,
+    out: &mut [f64],
+) {
+    let zs: Vec<f64> = ts.iter().map(|t| t / (alpha + age + t)).collect();
+    let mut hyp = vec![0.0; ts.len()];
+    let shared = hyp2f1_many(hyp_a, hyp_b, hyp_c, &zs, &mut hyp);
+    for (i, (&t, &z)) in ts.iter().zip(&zs).enumerate() {
+        let ln_hyp = if shared {
+            hyp[i].ln()
+        } else {
+            ln_hyp2f1(hyp_a, hyp_b, hyp_c, z)
+        };
+        let second = -(ln_hyp + (r + x) * ((alpha + age) / (alpha + t + age)).ln()).exp_m1();
+        out[i] = first * second / denominator;
     }
 }
 

@@ -37,6 +37,31 @@ pub fn discounted_value(
     value
 }
 
+/// The horizons [`discounted_value_of`] needs: `month * periods_per_month` for month 0 ..=
+/// `months`.
+pub fn horizons(months: u32, periods_per_month: f64) -> Vec<f64> {
+    (0..=months)
+        .map(|month| f64::from(month) * periods_per_month)
+        .collect()
+}
+
+/// [`discounted_value`] from the expected purchases at each of [`horizons`], computed at once.
+pub fn discounted_value_of(
+    spend: f64,
+    discount_rate: f64,
+    periods_per_month: f64,
+    horizons: &[f64],
+    expected: &[f64],
+) -> f64 {
+    let mut value = 0.0;
+    for i in 1..horizons.len().min(expected.len()) {
+        let t = horizons[i];
+        value += spend * (expected[i] - expected[i - 1])
+            / (1.0 + discount_rate).powf(t / periods_per_month);
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +71,17 @@ mod tests {
         // One purchase per month at 10 per order, 1% a month, for 2 months.
         let value = discounted_value(10.0, 2, 0.01, 4.345, |t| t / 4.345);
         assert!((value - (10.0 / 1.01 + 10.0 / 1.01f64.powi(2))).abs() < 1e-12);
+    }
+
+    #[test]
+    fn from_horizons_is_the_same_value() {
+        let expected = |t: f64| (t / 4.345).sqrt();
+        let horizons = horizons(12, 4.345);
+        let at: Vec<f64> = horizons.iter().map(|&t| expected(t)).collect();
+        assert_eq!(
+            discounted_value_of(10.0, 0.01, 4.345, &horizons, &at),
+            discounted_value(10.0, 12, 0.01, 4.345, expected)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! conditional expected purchases, with the same formulas as lifetimes 0.11.3's
 //! `ModifiedBetaGeoFitter`, fitted as `BetaGeoFitter` fits.
 
-use super::bgnbd::{BetaGeometric, fit_beta_geometric};
+use super::bgnbd::{BetaGeometric, expected_many, fit_beta_geometric};
 use super::customers::Customers;
 use super::optimize::{Fitted, parallel_sum};
 use super::special::{digamma, ln_gamma, ln_hyp2f1};
@@ -53,6 +53,16 @@ impl MbgNbd {
         let second = -(ln_hyp + (r + x) * ((alpha + age) / (alpha + t + age)).ln()).exp_m1();
         let denominator = 1.0 + a / (b + x) * ((alpha + age) / (alpha + t_x)).powf(r + x);
         first * second / denominator
+    }
+
+    /// [`Self::expected_purchases`] for each horizon of `ts` into `out`, the hypergeometric
+    /// series of all horizons summed together.
+    pub fn expected_purchases_many(&self, ts: &[f64], x: f64, t_x: f64, age: f64, out: &mut [f64]) {
+        let &Self { r, alpha, a, b } = self;
+        let first = (a + b + x) / (a - 1.0);
+        let denominator = 1.0 + a / (b + x) * ((alpha + age) / (alpha + t_x)).powf(r + x);
+        let hyp = (r + x, b + x + 1.0, a + b + x);
+        expected_many(r, alpha, hyp, (first, denominator), ts, x, age, out);
     }
 }
 
