@@ -275,3 +275,44 @@ async fn overview() {
 async fn revenue_concentration() {
     check("revenue_concentration", &[]).await;
 }
+
+#[tokio::test]
+async fn rfm_grid() {
+    check("rfm_grid", &[]).await;
+}
+
+#[tokio::test]
+async fn cltv_distribution() {
+    // lifetimes' own fits agree with ours to the optimisers' tolerance (see kpi_dashboard).
+    let cltv = Expect::Within(1e-5);
+    check_with(
+        "cltv_distribution",
+        &[],
+        &[
+            ("min_cltv", cltv),
+            ("p05_cltv", cltv),
+            ("p25_cltv", cltv),
+            ("median_cltv", cltv),
+            ("p75_cltv", cltv),
+            ("p95_cltv", cltv),
+            ("max_cltv", cltv),
+            ("mean_cltv", cltv),
+            ("total_cltv", cltv),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn alive_matrix() {
+    // lifetimes' BG/NBD fit on the same weekly summary, evaluated over the same grid.
+    check_with(
+        "alive_matrix",
+        &[],
+        &[
+            ("p_alive", Expect::Within(1e-5)),
+            ("expected_purchases", Expect::Within(1e-5)),
+        ],
+    )
+    .await;
+}

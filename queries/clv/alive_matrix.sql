@@ -27,7 +27,7 @@ WITH summary AS (
 ), steps AS (
   SELECT unnest(range(0, greatest($steps, 2))) AS i
 ), frequencies AS (
-  SELECT DISTINCT round(s.i * m.max_frequency / (greatest($steps, 2) - 1)) AS frequency
+  SELECT DISTINCT round(CAST(s.i AS DOUBLE) * m.max_frequency / (greatest($steps, 2) - 1)) AS frequency
   FROM steps s CROSS JOIN model m
 ), recencies AS (
   SELECT s.i * m.max_t / (greatest($steps, 2) - 1) AS recency

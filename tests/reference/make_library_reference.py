@@ -404,20 +404,92 @@ QUERIES = {
         SELECT month, segment, customers, customers / sum(customers) OVER (PARTITION BY month) AS customer_share,
                revenue, revenue / sum(revenue) OVER (PARTITION BY month) AS revenue_share
         FROM g ORDER BY month, segment""",
+    # The standard map's cells (its R x F rules: M plays no part, so one segment per cell).
+    "rfm_grid": """
+        WITH g AS (
+          SELECT DATE '2024-01-01' - CAST(max(order_ts) FILTER (amount >= 0) AS DATE) AS recency_days,
+                 count(*) FILTER (amount >= 0) AS frequency, sum(amount) AS monetary
+          FROM transactions WHERE order_ts < DATE '2024-01-01' GROUP BY customer_id
+          HAVING count(*) FILTER (amount >= 0) > 0),
+        scored AS (
+          SELECT monetary, CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC)) AS INT) AS r,
+                 CAST(CEIL(5 * CUME_DIST() OVER (ORDER BY frequency)) AS INT) AS f
+          FROM g),
+        cells AS (SELECT CAST(r.range AS INT) AS r, CAST(f.range AS INT) AS f
+                  FROM range(1, 6) r CROSS JOIN range(1, 6) f),
+        rules(segment, rule, r_low, r_high, f_low, f_high) AS (VALUES
+          ('hibernating', 'r 1-2, f 1-2', 1, 2, 1, 2), ('at_risk', 'r 1-2, f 3-4', 1, 2, 3, 4),
+          ('cant_lose', 'r 1-2, f 5', 1, 2, 5, 5), ('about_to_sleep', 'r 3, f 1-2', 3, 3, 1, 2),
+          ('need_attention', 'r 3, f 3', 3, 3, 3, 3), ('loyal', 'r 3-4, f 4-5', 3, 4, 4, 5),
+          ('promising', 'r 4, f 1', 4, 4, 1, 1), ('new', 'r 5, f 1', 5, 5, 1, 1),
+          ('potential_loyalists', 'r 4-5, f 2-3', 4, 5, 2, 3), ('champions', 'r 5, f 4-5', 5, 5, 4, 5)),
+        labelled AS (SELECT c.r, c.f, u.segment, u.rule FROM cells c
+                     JOIN rules u ON c.r BETWEEN u.r_low AND u.r_high AND c.f BETWEEN u.f_low AND u.f_high)
+        SELECT l.r AS r_score, l.f AS f_score, l.segment, l.rule, 1 AS segments,
+               count(s.r) AS customers, coalesce(sum(s.monetary), 0.0) AS revenue,
+               sum(s.monetary) / count(s.r) AS mean_monetary, 0 AS unassigned
+        FROM labelled l LEFT JOIN scored s ON s.r = l.r AND s.f = l.f
+        GROUP BY ALL ORDER BY r_score DESC, f_score""",
+    # lifetimes' per-customer CLV by segment (segments of the purchases up to and including
+    # as_of, as cltv_by_segment has them), exact quantiles.
+    "cltv_distribution": f"""
+        WITH {segments_at('2024-01-02', 'cs')}
+        SELECT segment, count(*) AS customers, min(cltv) AS min_cltv,
+               quantile_cont(cltv, 0.05) AS p05_cltv, quantile_cont(cltv, 0.25) AS p25_cltv,
+               quantile_cont(cltv, 0.5) AS median_cltv, quantile_cont(cltv, 0.75) AS p75_cltv,
+               quantile_cont(cltv, 0.95) AS p95_cltv, max(cltv) AS max_cltv, avg(cltv) AS mean_cltv,
+               sum(cltv) AS total_cltv
+        FROM cs JOIN lifetimes_clv_as_of USING (customer_id)
+        GROUP BY segment ORDER BY median_cltv DESC, segment""",
+    "alive_matrix": "SELECT * FROM lifetimes_matrix ORDER BY frequency, recency",
 }
 
 
-def lifetimes_clv(con):
+def lifetimes_matrix(con):
+    """P(alive) and expected purchases in the next week over alive_matrix's grid (30 steps),
+    from lifetimes' BetaGeoFitter on the weekly summary as of 2024-01-01: frequencies
+    round(i * max_frequency / 29) (distinct), recencies i * max_T / 29, T = max_T, cells with
+    frequency 0 exactly where recency is 0."""
+    import numpy as np
+    import pandas as pd
+    from lifetimes import BetaGeoFitter
+
+    s = lifetimes_summary(con, "2024-01-01", every_row=True)
+    bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
+    steps = np.arange(30)
+    max_f, max_t = s["frequency"].max(), s["T"].max()
+    frequencies = sorted(set(np.round(steps * max_f / 29)))
+    rows = [(f, r) for f in frequencies for r in steps * max_t / 29 if (f == 0) == (r == 0)]
+    f = np.array([row[0] for row in rows], dtype=float)
+    r = np.array([row[1] for row in rows], dtype=float)
+    t = np.full(len(rows), float(max_t))
+    return pd.DataFrame({
+        "frequency": f, "recency": r, "t": t,
+        "p_alive": bgf.conditional_probability_alive(f, r, t),
+        "expected_purchases": bgf.conditional_expected_number_of_purchases_up_to_time(1.0, f, r, t),
+    })
+
+
+def lifetimes_summary(con, end="2023-12-31", every_row=False):
+    """lifetimes' weekly summary as of the day `end`: of the purchases before the day after it,
+    as kpi_dashboard gives btyd_summary; with `every_row`, of every transaction row (returns
+    included, and rows after `end`, which lifetimes drops itself beyond the week holding
+    `end`), as the CLV queries give btyd_summary."""
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    kept = "TRUE" if every_row else f"amount >= 0 AND order_ts < DATE '{end}' + INTERVAL 1 DAY"
+    tx = con.execute(f"SELECT customer_id, order_ts, amount FROM transactions WHERE {kept}").df()
+    return summary_data_from_transaction_data(tx, "customer_id", "order_ts", monetary_value_col="amount",
+                                              observation_period_end=end, freq="W")
+
+
+def lifetimes_clv(con, end="2023-12-31", every_row=False):
     """12-month CLV per customer (monthly discount 0.01, weeks) with lifetimes 0.11.3: summary of
     the purchases before 2024-01-01 by week, BetaGeoFitter and GammaGammaFitter fits (the
     latter on customers with repeat purchases and positive spend), customer_lifetime_value."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.utils import summary_data_from_transaction_data
 
-    tx = con.execute("SELECT customer_id, order_ts, amount FROM transactions "
-                     "WHERE amount >= 0 AND order_ts < DATE '2024-01-01'").df()
-    s = summary_data_from_transaction_data(tx, "customer_id", "order_ts", monetary_value_col="amount",
-                                           observation_period_end="2023-12-31", freq="W")
+    s = lifetimes_summary(con, end, every_row)
     bgf = BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
     spenders = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
     ggf = GammaGammaFitter().fit(spenders["frequency"], spenders["monetary_value"])
@@ -458,6 +530,9 @@ def main():
     clv = lifetimes_clv(con)
     con.register("lifetimes_clv", clv)
     con.register("sklearn_clusters", sklearn_clusters(con))
+    con.register("lifetimes_matrix", lifetimes_matrix(con))
+    # The CLV queries give btyd_summary every transaction row and as_of 2024-01-01.
+    con.register("lifetimes_clv_as_of", lifetimes_clv(con, "2024-01-01", every_row=True))
     out = os.path.join(HERE, "library")
     os.makedirs(out, exist_ok=True)
     for name, sql in QUERIES.items():
