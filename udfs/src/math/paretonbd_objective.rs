@@ -10,7 +10,7 @@
 
 use super::customers::Customers;
 use super::hyp2f1_gradient::ln_hyp2f1_next_gradient;
-use super::optimize::{Objective, parallel_sum};
+use super::optimize::{Objective, parallel_sum_per};
 use super::paretonbd::ParetoNbd;
 use super::special::{digamma, ln_add_exp, ln_gamma};
 
@@ -28,6 +28,9 @@ pub(super) struct MeanNegativeLogLikelihood<'a> {
 
 /// Pairs a thread takes at least, so small fits stay on one thread.
 const PAIRS_PER_THREAD: usize = 512;
+
+/// Customers a thread takes at least (a dozen logarithms and exponentials each).
+const CUSTOMERS_PER_THREAD: usize = 4096;
 
 impl<'a> MeanNegativeLogLikelihood<'a> {
     pub(super) fn new(customers: &'a Customers, penalizer: f64) -> Self {
@@ -88,11 +91,20 @@ impl<'a> MeanNegativeLogLikelihood<'a> {
         };
         let ln_j = self.ln_j(&model);
         let c = self.customers;
-        let [ll, d_r, d_alpha, d_s, d_beta] = parallel_sum(c.frequency_runs.len(), |runs| {
-            let mut total = [0.0; 5];
-            for &(x, _, start, end) in &c.frequency_runs[runs] {
-                let run = RunTerms::new(&model, x);
-                for i in start..end {
+        let runs = &c.frequency_runs;
+        let [ll, d_r, d_alpha, d_s, d_beta] =
+            parallel_sum_per(c.len(), CUSTOMERS_PER_THREAD, |range| {
+                let mut total = [0.0; 5];
+                // Customers are sorted by frequency: the run of customer i only moves forward.
+                let mut at = runs.partition_point(|&(.., end)| end <= range.start);
+                let mut run = RunTerms::new(&model, runs[at].0);
+                for i in range {
+                    if runs[at].3 <= i {
+                        while runs[at].3 <= i {
+                            at += 1;
+                        }
+                        run = RunTerms::new(&model, runs[at].0);
+                    }
                     let one = run.customer(
                         &model,
                         c.age[i],
@@ -103,9 +115,8 @@ impl<'a> MeanNegativeLogLikelihood<'a> {
                         *t += c.weight[i] * v;
                     }
                 }
-            }
-            total
-        });
+                total
+            });
         let n = c.total_weight();
         let penalty: f64 = p.iter().map(|v| v * v).sum();
         let value = (-ll + self.penalizer * penalty) / n;
