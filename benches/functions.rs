@@ -24,7 +24,7 @@ use seglake_udfs::math::kmeans::chunks::cores;
 use seglake_udfs::math::kmeans::lloyd::lloyd;
 use seglake_udfs::math::kmeans::seeding::kmeans_plus_plus;
 use seglake_udfs::math::kmeans::{Points, Scaling};
-use seglake_udfs::math::lifetime_value::discounted_value;
+use seglake_udfs::math::lifetime_value::{discounted_value_of, horizons};
 use seglake_udfs::math::paretonbd::ParetoNbd;
 use seglake_udfs::rfm::{BtydSummary, Rfm};
 
@@ -184,13 +184,14 @@ fn cltv(c: &mut Criterion) {
     let mut group = c.benchmark_group("cltv");
     group.throughput(Throughput::Elements(data.len() as u64));
     group.bench_function("bgnbd_12_months_weekly", |b| {
+        let horizons = horizons(12, 4.345);
+        let mut expected = vec![0.0; horizons.len()];
         b.iter(|| {
             let mut total = 0.0;
             for i in 0..data.len() {
                 let (x, t_x, age) = (data.frequency[i], data.recency[i], data.age[i]);
-                total += discounted_value(35.0, 12, 0.01, 4.345, |t| {
-                    model.expected_purchases(t, x, t_x, age)
-                });
+                model.expected_purchases_many(&horizons, x, t_x, age, &mut expected);
+                total += discounted_value_of(35.0, 0.01, 4.345, &horizons, &expected);
             }
             black_box(total)
         })

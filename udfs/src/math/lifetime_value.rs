@@ -15,28 +15,6 @@ pub fn periods_per_month(period: &str) -> Option<f64> {
 /// The names [`periods_per_month`] knows.
 pub const PERIODS: [&str; 4] = ["day", "week", "month", "hour"];
 
-/// `sum over months i = 1..=months of spend * (E[X(i f)] - E[X((i-1) f)]) / (1 + d)^i`, where
-/// `expected_purchases(t)` is the conditional expected number of purchases by `t` periods
-/// from now and `f` is the periods per month.
-pub fn discounted_value(
-    spend: f64,
-    months: u32,
-    discount_rate: f64,
-    periods_per_month: f64,
-    expected_purchases: impl Fn(f64) -> f64,
-) -> f64 {
-    let mut value = 0.0;
-    let mut previous = expected_purchases(0.0);
-    for month in 1..=months {
-        // The same floating-point steps as lifetimes, so results agree to the last digits.
-        let t = f64::from(month) * periods_per_month;
-        let by_now = expected_purchases(t);
-        value += spend * (by_now - previous) / (1.0 + discount_rate).powf(t / periods_per_month);
-        previous = by_now;
-    }
-    value
-}
-
 /// The horizons [`discounted_value_of`] needs: `month * periods_per_month` for month 0 ..=
 /// `months`.
 pub fn horizons(months: u32, periods_per_month: f64) -> Vec<f64> {
@@ -45,7 +23,9 @@ pub fn horizons(months: u32, periods_per_month: f64) -> Vec<f64> {
         .collect()
 }
 
-/// [`discounted_value`] from the expected purchases at each of [`horizons`], computed at once.
+/// `sum over months i = 1..=months of spend * (E[X(i f)] - E[X((i-1) f)]) / (1 + d)^i`, where
+/// `expected[i]` is the conditional expected number of purchases by `horizons[i]` periods from
+/// now (`f` periods a month, see [`horizons`]), all computed at once by the caller.
 pub fn discounted_value_of(
     spend: f64,
     discount_rate: f64,
@@ -55,6 +35,7 @@ pub fn discounted_value_of(
 ) -> f64 {
     let mut value = 0.0;
     for i in 1..horizons.len().min(expected.len()) {
+        // The same floating-point steps as lifetimes, so results agree to the last digits.
         let t = horizons[i];
         value += spend * (expected[i] - expected[i - 1])
             / (1.0 + discount_rate).powf(t / periods_per_month);
@@ -66,10 +47,32 @@ pub fn discounted_value_of(
 mod tests {
     use super::*;
 
+    /// lifetimes' loop, month by month, asking for the expected purchases at each horizon.
+    fn discounted_value(
+        spend: f64,
+        months: u32,
+        discount_rate: f64,
+        periods_per_month: f64,
+        expected_purchases: impl Fn(f64) -> f64,
+    ) -> f64 {
+        let mut value = 0.0;
+        let mut previous = expected_purchases(0.0);
+        for month in 1..=months {
+            let t = f64::from(month) * periods_per_month;
+            let by_now = expected_purchases(t);
+            value +=
+                spend * (by_now - previous) / (1.0 + discount_rate).powf(t / periods_per_month);
+            previous = by_now;
+        }
+        value
+    }
+
     #[test]
     fn steady_purchases_are_discounted_monthly() {
         // One purchase per month at 10 per order, 1% a month, for 2 months.
-        let value = discounted_value(10.0, 2, 0.01, 4.345, |t| t / 4.345);
+        let horizons = horizons(2, 4.345);
+        let expected: Vec<f64> = horizons.iter().map(|t| t / 4.345).collect();
+        let value = discounted_value_of(10.0, 0.01, 4.345, &horizons, &expected);
         assert!((value - (10.0 / 1.01 + 10.0 / 1.01f64.powi(2))).abs() < 1e-12);
     }
 

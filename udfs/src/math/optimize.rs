@@ -320,8 +320,10 @@ impl<O: Objective> Gradient for Cached<'_, O> {
     }
 }
 
-/// The gradient of `value` by central differences, for objectives without an analytic one.
-pub fn numerical_gradient(value: impl Fn(&[f64]) -> f64, theta: &[f64]) -> Vec<f64> {
+/// The gradient of `value` by central differences: what the models' tests check their
+/// analytic gradients against (every fit now has one).
+#[cfg(test)]
+pub(crate) fn numerical_gradient(value: impl Fn(&[f64]) -> f64, theta: &[f64]) -> Vec<f64> {
     let mut point = theta.to_vec();
     (0..theta.len())
         .map(|i| {

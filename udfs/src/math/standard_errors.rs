@@ -66,41 +66,6 @@ pub fn from_log_objective(
     delta_method(hessian, params, total_weight)
 }
 
-/// [`from_log_objective`] for an objective known by its values only (its gradient is
-/// numerical): the Hessian from second differences of the values, whose rounding is far
-/// smaller than that of differences of numerical gradients.
-pub fn from_log_values(
-    value: impl Fn(&[f64]) -> f64,
-    theta: &[f64],
-    params: &[f64],
-    total_weight: f64,
-) -> Option<Vec<f64>> {
-    const STEP: f64 = 1e-3;
-    let n = theta.len();
-    let at = |moves: &[(usize, f64)]| {
-        let mut point = theta.to_vec();
-        for &(i, by) in moves {
-            point[i] += by;
-        }
-        value(&point)
-    };
-    let centre = value(theta);
-    let mut hessian = vec![0.0; n * n];
-    for i in 0..n {
-        hessian[i * n + i] = (at(&[(i, STEP)]) - 2.0 * centre + at(&[(i, -STEP)])) / (STEP * STEP);
-        for j in 0..i {
-            let h = (at(&[(i, STEP), (j, STEP)])
-                - at(&[(i, STEP), (j, -STEP)])
-                - at(&[(i, -STEP), (j, STEP)])
-                + at(&[(i, -STEP), (j, -STEP)]))
-                / (4.0 * STEP * STEP);
-            hessian[i * n + j] = h;
-            hessian[j * n + i] = h;
-        }
-    }
-    delta_method(hessian, params, total_weight)
-}
-
 /// The standard errors of `params` from the Hessian of a mean objective in their logarithms.
 fn delta_method(hessian: Vec<f64>, params: &[f64], total_weight: f64) -> Option<Vec<f64>> {
     let n = params.len();
@@ -200,11 +165,6 @@ mod tests {
         let se = from_log_objective(&objective, &theta, &[mu, s2], n).unwrap();
         assert!((se[0] - (s2 / n).sqrt()).abs() < 1e-7, "{se:?}");
         assert!((se[1] - s2 * (2.0 / n).sqrt()).abs() < 1e-7, "{se:?}");
-        let value = |t: &[f64]| objective.value_and_gradient(t).0;
-        let by_values = from_log_values(value, &theta, &[mu, s2], n).unwrap();
-        for (a, b) in by_values.iter().zip(&se) {
-            assert!((a - b).abs() < 1e-7, "{by_values:?} {se:?}");
-        }
     }
 
     /// A likelihood of the sum of two parameters only: they are not identified separately.
@@ -224,8 +184,6 @@ mod tests {
             from_log_objective(&Unidentified, &[0.0, 0.0], &[1.0, 1.0], 10.0),
             None
         );
-        let value = |t: &[f64]| Unidentified.value_and_gradient(t).0;
-        assert_eq!(from_log_values(value, &[0.0, 0.0], &[1.0, 1.0], 10.0), None);
     }
 
     #[test]
