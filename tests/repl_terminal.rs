@@ -88,6 +88,19 @@ impl Terminal {
         tmux(&self.socket, &["send-keys", "-t", "repl", key]);
     }
 
+    /// Presses Ctrl-C and waits for the fresh prompt it leaves, so keys typed next are not
+    /// lost while the line editor starts again (seen on a loaded machine).
+    fn interrupt(&self) {
+        self.press("C-c");
+        self.wait_for("a fresh prompt", |s| {
+            s.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::trim_end)
+                == Some("seglake>")
+        });
+    }
+
     fn screen(&self) -> String {
         let output = tmux(&self.socket, &["capture-pane", "-p", "-t", "repl"]);
         String::from_utf8_lossy(&output.stdout).into_owned()
@@ -154,12 +167,12 @@ fn completion_knows_the_place_and_the_library() {
     terminal.wait_for("the table completed", |s| {
         s.contains("SELECT * FROM transactions")
     });
-    terminal.press("C-c");
+    terminal.interrupt();
 
     terminal.type_text("\\run retent");
     terminal.press("Tab");
     terminal.wait_for("the query completed", |s| s.contains("\\run retention"));
-    terminal.press("C-c");
+    terminal.interrupt();
     // Two queries share the prefix: Tab completes it, a second Tab lists them.
     terminal.type_text("\\run rfm_segm");
     terminal.press("Tab");
@@ -171,7 +184,7 @@ fn completion_knows_the_place_and_the_library() {
     terminal.press("Tab");
     terminal.wait_for("its parameter", |s| s.contains("\\run rfm_segments map="));
     terminal.type_text("rfm_package");
-    terminal.press("C-c");
+    terminal.interrupt();
 
     terminal.type_text("SELECT rfm_segment(5, 5, 5, 'rfm_p");
     terminal.press("Tab");
@@ -189,7 +202,7 @@ fn completion_knows_the_place_and_the_library() {
         "{}",
         terminal.screen()
     );
-    terminal.press("C-c");
+    terminal.interrupt();
     terminal.type_text("SELECT amo");
     terminal.press("Tab");
     terminal.wait_for("the column", |s| s.contains("SELECT amount"));
