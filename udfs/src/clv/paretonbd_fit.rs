@@ -17,7 +17,7 @@ const SYNTAX: &str = "paretonbd_fit(frequency, recency, T [, penalizer])";
     doc_section(label = "Customer lifetime value functions"),
     description = "Fits the Pareto/NBD model (Schmittlein, Morrison and Colombo 1987) by \
     maximum likelihood to one row per customer, usually from btyd_summary, as lifetimes' \
-    ParetoNBDFitter (time rescaled for conditioning; L-BFGS with a numerical gradient, where \
+    ParetoNBDFitter (time rescaled for conditioning; L-BFGS with an analytic gradient, where \
     lifetimes uses Nelder-Mead from random starting values). As in lifetimes, the penalizer is \
     added to the total rather than the mean negative log-likelihood. Returns a model struct: \
     model, r, alpha, s, beta, log_likelihood, rows_used, rows_skipped, iterations, converged, \

@@ -18,14 +18,15 @@ pub struct Customers {
 impl Customers {
     /// Merges `(frequency, recency, T)` rows into weighted distinct customers.
     pub fn from_rows(mut rows: Vec<[f64; 3]>) -> Self {
-        rows.sort_by(|a, b| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| x.total_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let mut customers = Self::default();
+        // Stable, so rows that arrive sorted (as the fits' rows do) cost one pass.
+        rows.sort_by_key(|row| row.map(ordered_bits));
+        let mut customers = Self {
+            frequency: Vec::with_capacity(rows.len()),
+            recency: Vec::with_capacity(rows.len()),
+            age: Vec::with_capacity(rows.len()),
+            weight: Vec::with_capacity(rows.len()),
+            frequency_runs: Vec::new(),
+        };
         for row in rows {
             let same = customers.frequency.last() == Some(&row[0])
                 && customers.recency.last() == Some(&row[1])
@@ -64,6 +65,20 @@ impl Customers {
         self.age.iter().copied().fold(0.0, f64::max)
     }
 
+    /// Every `step`-th distinct customer, with its weight: a sample spread over the
+    /// frequencies (customers are sorted by frequency first).
+    pub fn every_nth(&self, step: usize) -> Self {
+        let pick = |v: &[f64]| v.iter().step_by(step.max(1)).copied().collect::<Vec<f64>>();
+        let (frequency, weight) = (pick(&self.frequency), pick(&self.weight));
+        Self {
+            frequency_runs: frequency_runs(&frequency, &weight),
+            frequency,
+            recency: pick(&self.recency),
+            age: pick(&self.age),
+            weight,
+        }
+    }
+
     /// The same customers with recency and age multiplied by `scale`.
     pub fn rescaled(&self, scale: f64) -> Self {
         Self {
@@ -71,6 +86,18 @@ impl Customers {
             age: self.age.iter().map(|t| t * scale).collect(),
             ..self.clone()
         }
+    }
+}
+
+/// The bits of `v` as an integer that orders as `f64::total_cmp` orders the numbers (negative
+/// numbers' bits inverted, the others' sign bit set): sorting by it is sorting by value, and
+/// several times faster than comparing numbers.
+pub fn ordered_bits(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
     }
 }
 

@@ -3,10 +3,11 @@
 //! conditional expected purchases, with the same formulas as lifetimes 0.11.3's
 //! `ModifiedBetaGeoFitter`, fitted as `BetaGeoFitter` fits.
 
-use super::bgnbd::{BetaGeometric, expected_many, fit_beta_geometric};
+use super::beta_geometric::{BetaGeometric, fit_beta_geometric};
+use super::bgnbd::expected_many;
 use super::customers::Customers;
-use super::optimize::{Fitted, parallel_sum};
-use super::special::{digamma, ln_gamma, ln_hyp2f1};
+use super::optimize::Fitted;
+use super::special::ln_hyp2f1;
 
 /// MBG/NBD parameters: purchase rates ~ Gamma(r, alpha), dropout probability ~ Beta(a, b).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,7 +27,7 @@ impl MbgNbd {
 
     /// The log-likelihood of `customers` (weights counted) under these parameters.
     pub fn log_likelihood(&self, customers: &Customers) -> f64 {
-        self.log_likelihood_and_gradient(customers)[0]
+        BetaGeometric::log_likelihood_and_gradient(self, customers)[0]
     }
 
     /// P(alive): 1 / (1 + a / (b + x) ((alpha + T) / (alpha + t_x))^(r + x)), also for
@@ -67,6 +68,8 @@ impl MbgNbd {
 }
 
 impl BetaGeometric for MbgNbd {
+    const DROPS_AT_FIRST_PURCHASE: bool = true;
+
     fn from_params([r, alpha, a, b]: [f64; 4]) -> Self {
         Self { r, alpha, a, b }
     }
@@ -74,79 +77,12 @@ impl BetaGeometric for MbgNbd {
     fn params(&self) -> [f64; 4] {
         [self.r, self.alpha, self.a, self.b]
     }
-
-    /// lifetimes' A_1 + A_2 + A_3 + logaddexp(A_4, 0) per customer, and its derivatives.
-    fn log_likelihood_and_gradient(&self, customers: &Customers) -> [f64; 5] {
-        let &Self { r, alpha, a, b } = self;
-        let mut total = [0.0; 5];
-        // A_1 and A_2 depend on the frequency alone.
-        for &(x, weight, _, _) in &customers.frequency_runs {
-            let ll = ln_gamma(r + x) - ln_gamma(r)
-                + r * alpha.ln()
-                + ln_gamma(a + b)
-                + ln_gamma(b + x + 1.0)
-                - ln_gamma(b)
-                - ln_gamma(a + b + x + 1.0);
-            let d_r = digamma(r + x) - digamma(r) + alpha.ln();
-            let d_alpha = r / alpha;
-            let d_a = digamma(a + b) - digamma(a + b + x + 1.0);
-            let d_b = digamma(a + b) + digamma(b + x + 1.0) - digamma(b) - digamma(a + b + x + 1.0);
-            for (t, v) in total.iter_mut().zip([ll, d_r, d_alpha, d_a, d_b]) {
-                *t += weight * v;
-            }
-        }
-        // Per run of equal frequency: ln(a) - ln(b + x), the constant of A_4.
-        let runs = &customers.frequency_runs;
-        let ln_a = a.ln();
-        let dropout: Vec<f64> = runs.iter().map(|&(x, ..)| ln_a - (b + x).ln()).collect();
-        let per_customer = parallel_sum(customers.len(), |range| {
-            let mut sum = [0.0; 5];
-            // Customers are sorted by frequency: the run of customer i only moves forward.
-            let mut run = runs.partition_point(|&(.., end)| end <= range.start);
-            for i in range {
-                while runs[run].3 <= i {
-                    run += 1;
-                }
-                let (x, t_x, age) = (
-                    customers.frequency[i],
-                    customers.recency[i],
-                    customers.age[i],
-                );
-                let weight = customers.weight[i];
-                let ln_alpha_age = (alpha + age).ln();
-                let ln_alpha_recency = (alpha + t_x).ln();
-                let a3 = -(r + x) * ln_alpha_age;
-                let a4 = dropout[run] + (r + x) * (ln_alpha_age - ln_alpha_recency);
-                // ln(1 + e^a4) and its derivative, the logistic of a4, from one exp.
-                let e = (-a4.abs()).exp();
-                // ln(1 + e) for e in (0, 1] (see bgnbd.rs).
-                let l4 = a4.max(0.0) + (1.0 + e).ln();
-                let s = if a4 >= 0.0 {
-                    1.0 / (1.0 + e)
-                } else {
-                    e / (1.0 + e)
-                };
-                sum[0] += weight * (a3 + l4);
-                sum[1] += weight * (-ln_alpha_age + s * (ln_alpha_age - ln_alpha_recency));
-                sum[2] += weight
-                    * (r + x)
-                    * (-1.0 / (alpha + age) + s * (1.0 / (alpha + age) - 1.0 / (alpha + t_x)));
-                sum[3] += weight * s / a;
-                sum[4] -= weight * s / (b + x);
-            }
-            sum
-        });
-        for (t, p) in total.iter_mut().zip(per_customer) {
-            *t += p;
-        }
-        total
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::math::bgnbd::objective_gradient_error;
+    use crate::math::beta_geometric::objective_derivative_errors;
 
     fn sample() -> Customers {
         Customers::from_rows(vec![
@@ -160,9 +96,11 @@ mod tests {
     }
 
     #[test]
-    fn analytic_gradient_matches_numerical() {
-        let error = objective_gradient_error::<MbgNbd>(&sample(), &[-0.5, 1.2, 0.3, 0.8]);
-        assert!(error < 1e-7, "{error}");
+    fn analytic_derivatives_match_numerical() {
+        for theta in [[-0.5, 1.2, 0.3, 0.8], [0.0; 4], [-2.0, 3.0, -1.0, 2.5]] {
+            let (gradient, hessian) = objective_derivative_errors::<MbgNbd>(&sample(), &theta);
+            assert!(gradient < 1e-7 && hessian < 1e-6, "{gradient} {hessian}");
+        }
     }
 
     #[test]

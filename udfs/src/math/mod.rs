@@ -2,6 +2,7 @@
 //! unit-tested and reused: special functions, a quasi-Newton minimiser, and the buy-till-you-die
 //! (BG/NBD, MBG/NBD, Pareto/NBD) and Gamma-Gamma models with the discounted lifetime value built on them.
 
+pub mod beta_geometric;
 pub mod bgbb;
 pub mod bgnbd;
 pub mod customers;
@@ -10,6 +11,7 @@ pub mod hyp2f1_gradient;
 pub mod kmeans;
 pub mod lifetime_value;
 pub mod mbgnbd;
+pub mod newton;
 pub mod optimize;
 pub mod paretonbd;
 mod paretonbd_objective;

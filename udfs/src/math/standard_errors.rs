@@ -21,6 +21,12 @@ pub fn standard_errors(gradient: impl Fn(&[f64]) -> Vec<f64>, at: &[f64]) -> Opt
             information[i * n + j] = -(u - d) / (2.0 * h);
         }
     }
+    from_information(information, n)
+}
+
+/// Standard errors from the `n` by `n` observed information (minus the log-likelihood's
+/// Hessian, row after row); `None` when it is not positive definite.
+pub fn from_information(information: Vec<f64>, n: usize) -> Option<Vec<f64>> {
     let symmetric: Vec<f64> = (0..n * n)
         .map(|ij| (information[ij] + information[(ij % n) * n + ij / n]) / 2.0)
         .collect();
@@ -63,11 +69,12 @@ pub fn from_log_objective(
             hessian[i * n + j] = (g_up[i] - g_down[i]) / (2.0 * STEP);
         }
     }
-    delta_method(hessian, params, total_weight)
+    from_log_hessian(hessian, params, total_weight)
 }
 
-/// The standard errors of `params` from the Hessian of a mean objective in their logarithms.
-fn delta_method(hessian: Vec<f64>, params: &[f64], total_weight: f64) -> Option<Vec<f64>> {
+/// The standard errors of `params` from the Hessian (row after row) of a mean objective in
+/// their logarithms, as [`from_log_objective`] defines them.
+pub fn from_log_hessian(hessian: Vec<f64>, params: &[f64], total_weight: f64) -> Option<Vec<f64>> {
     let n = params.len();
     let symmetric: Vec<f64> = (0..n * n)
         .map(|ij| (hessian[ij] + hessian[(ij % n) * n + ij / n]) / 2.0)
