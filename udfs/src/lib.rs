@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod math;
 pub mod radix;
 pub mod rfm;
+pub mod whole_window;
 
 use std::sync::Arc;
 
@@ -71,12 +72,16 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
 }
 
 /// DataFusion's physical optimizer rules with seglake's own for one machine:
-/// [`radix::RadixAggregatePerCustomer`] right after DataFusion combines adjacent partial and
-/// final aggregates, so the later rules (projection pushdown, cooperative scheduling, the
+/// [`radix::RadixAggregatePerCustomer`] and [`whole_window::WholeWindow`] right after DataFusion
+/// combines adjacent partial and final aggregates (its distribution is enforced by then), so
+/// the later rules (projection pushdown, cooperative scheduling, the
 /// sanity check) see its plans. For `SessionStateBuilder::with_physical_optimizer_rules`.
 pub fn physical_optimizer_rules()
 -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
-    with_rule_after_combine(Arc::new(radix::RadixAggregatePerCustomer))
+    with_rules_after_combine(vec![
+        Arc::new(radix::RadixAggregatePerCustomer),
+        Arc::new(whole_window::WholeWindow),
+    ])
 }
 
 /// The physical optimizer rules of a Ballista scheduler and its executors: as
@@ -84,18 +89,18 @@ pub fn physical_optimizer_rules()
 /// aggregation, whose node Ballista's plan codec cannot send to an executor.
 pub fn cluster_physical_optimizer_rules()
 -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
-    with_rule_after_combine(Arc::new(rfm::SinglePhasePerCustomer))
+    with_rules_after_combine(vec![Arc::new(rfm::SinglePhasePerCustomer)])
 }
 
-fn with_rule_after_combine(
-    rule: Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>,
+fn with_rules_after_combine(
+    ours: Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>>,
 ) -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
     let at = rules
         .iter()
         .position(|rule| rule.name() == "CombinePartialFinalAggregate")
         .map_or(rules.len(), |i| i + 1);
-    rules.insert(at, rule);
+    rules.splice(at..at, ours);
     rules
 }
 
