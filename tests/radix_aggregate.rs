@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{query_text, two_partition_session_with};
+use common::{query_text, two_partition_session, two_partition_session_with};
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::{ExecutionPlan, collect};
@@ -230,4 +230,58 @@ async fn under_a_memory_limit_the_rows_spill_and_the_answer_stays() {
         .to_string();
     assert_eq!(answer, expected);
     assert!(spilled(&plan), "the radix partitions spilled under 3 MiB");
+}
+
+/// Keys and amounts that only partly fit the radix node's compact storage (keys below 2^32
+/// kept in 4 bytes, amounts in whole cents as cents): keys above 2^32, amounts in thousandths,
+/// `-0.0` and NULL amounts in some 256-row batches only, so radix partitions hold compact and
+/// wide batches side by side, and switch between them.
+const MIXED: &str = "CREATE TABLE t AS
+    SELECT CASE WHEN value BETWEEN 1000 AND 1299 THEN value % 101 + 5000000000
+                ELSE value % 101 END AS customer_id,
+           CAST(to_timestamp_seconds(1704067200 + value * 10512) AS TIMESTAMP) AS order_ts,
+           CASE WHEN value BETWEEN 2000 AND 2255 THEN value * 0.001
+                WHEN value BETWEEN 500 AND 530 THEN -0.0
+                WHEN value BETWEEN 2600 AND 2700 THEN NULL
+                ELSE (value % 13) * 3.5 - 0.01 END AS amount
+    FROM range(3000)";
+
+const MIXED_FIELDS: &str = "SELECT customer_id, r['frequency'] AS frequency,
+        r['purchase_days'] AS days, r['monetary'] AS monetary,
+        r['first_purchase'] AS first_purchase, r['last_purchase'] AS last_purchase
+     FROM (SELECT customer_id, rfm(order_ts, amount, DATE '2025-01-01') AS r
+           FROM t GROUP BY customer_id)
+     ORDER BY customer_id";
+
+#[tokio::test]
+async fn rows_held_compact_and_wide_aggregate_as_datafusion_does() {
+    let ours = two_partition_session().await;
+    ours.sql("SET datafusion.execution.batch_size = 256")
+        .await
+        .unwrap();
+    ours.sql(MIXED).await.unwrap().collect().await.unwrap();
+    assert_eq!(aggregations(&ours, MIXED_FIELDS).await, ["Radix"]);
+
+    // DataFusion's own two-phase plan of the same function: rfm's sum is exact, so the order
+    // rows arrive in cannot change a digit.
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_batch_size(256);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .build();
+    let reference = SessionContext::new_with_state(state);
+    seglake_udfs::register_all(&reference).unwrap();
+    reference.sql(MIXED).await.unwrap().collect().await.unwrap();
+    assert_eq!(
+        aggregations(&reference, MIXED_FIELDS).await,
+        ["FinalPartitioned", "Partial"]
+    );
+
+    let answer = query_text(&ours, MIXED_FIELDS).await;
+    assert_eq!(answer, query_text(&reference, MIXED_FIELDS).await);
+    // Both kinds of key came through: 101 small ones and the large ones of rows 1000-1299.
+    assert!(answer.contains("| 5000000000 "), "{answer}");
+    assert_eq!(answer.lines().count(), 4 + 101 + 101, "{answer}");
 }

@@ -16,6 +16,7 @@ use datafusion::physical_plan::aggregates::{PhysicalGroupBy, evaluate_group_by, 
 use datafusion::physical_plan::spill::SpillManager;
 use futures::StreamExt;
 
+use super::compact;
 use super::partition::RadixPart;
 
 /// What is aggregated: DataFusion's group keys, aggregates, their arguments and filters, and
@@ -28,6 +29,8 @@ pub(super) struct Aggregation {
     pub(super) aggr_args: Vec<Vec<Arc<dyn PhysicalExpr>>>,
     pub(super) filter_expr: Vec<Option<Arc<dyn PhysicalExpr>>>,
     pub(super) schema: SchemaRef,
+    /// The input's schema, which rows held compact are widened to.
+    pub(super) input_schema: SchemaRef,
     /// The group keys' names, for `EXPLAIN`.
     pub(super) keys_display: Vec<String>,
 }
@@ -95,6 +98,7 @@ impl Aggregation {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = &compact::widen(batch, &self.input_schema)?;
         let keys = evaluate_group_by(&self.group_by, batch)?;
         let [keys] = keys.as_slice() else {
             return internal_err!("radix aggregate: grouping sets are not supported");

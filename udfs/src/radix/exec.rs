@@ -89,6 +89,7 @@ impl RadixAggregateExec {
             aggr_expr,
             filter_expr,
             schema: single.schema(),
+            input_schema: Arc::clone(&input_schema),
         };
         Ok(Self {
             keys: aggregation.group_by.input_exprs(),

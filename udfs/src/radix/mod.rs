@@ -9,8 +9,9 @@
 //! DuckDB's radix-partitioned aggregation does:
 //!
 //! 1. each input partition's rows are split by the hash of their group keys into 256 radix
-//!    partitions (a counting sort per batch, then one `take`), kept in memory or, when the
-//!    memory pool says no, spilled to one file per radix partition;
+//!    partitions (a counting sort per batch, then one `take`), kept in memory (in 4 bytes a
+//!    value where [`compact`] allows) or, when the memory pool says no, spilled to one file per
+//!    radix partition;
 //! 2. once every input has been read, each radix partition is aggregated in one phase
 //!    (`update_batch` on the raw rows, as `AggregateMode::Single` does) with DataFusion's own
 //!    group values and groups accumulators, into a table small enough to stay in cache.
@@ -36,6 +37,7 @@
 //! instead, whose plans Ballista can send to its executors.
 
 mod aggregate;
+mod compact;
 mod exec;
 mod gather;
 mod partition;

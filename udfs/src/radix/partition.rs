@@ -17,7 +17,8 @@ use datafusion::physical_plan::repartition::REPARTITION_RANDOM_STATE;
 use datafusion::physical_plan::spill::SpillManager;
 use futures::StreamExt;
 
-use super::gather::{Gather, Source};
+use super::compact;
+use super::gather::{Gather, Scratch, Source};
 
 /// How rows are assigned to radix partitions: the output partition is the one DataFusion's
 /// `RepartitionExec` would send the row to (the hash of the group keys with its seed, modulo
@@ -120,6 +121,7 @@ pub(super) async fn partition_input(
     let mut counts = vec![0usize; total + 1];
     let mut next = vec![0usize; total + 1];
     let mut indices: Vec<u32> = Vec::new();
+    let mut scratch = Scratch::default();
 
     while let Some(batch) = input.next().await {
         let batch = batch?;
@@ -164,15 +166,16 @@ pub(super) async fn partition_input(
             .into_vec()
             .unwrap_or_default();
         let data: Vec<_> = sorted.columns().iter().map(|c| c.to_data()).collect();
-        let source = Source::new(&sorted, &data);
+        let source = Source::new(&sorted, &data, scratch.encode(&sorted));
 
         for (p, slot) in pending.iter_mut().enumerate() {
             let (start, end) = (counts[p], counts[p + 1]);
             if start == end {
                 continue;
             }
-            // Sealed before a run would overflow the gather's buffers, so they never grow.
-            if slot.gather.rows() + (end - start) > BATCH_ROWS {
+            // Sealed before a run would overflow the gather's buffers, so they never grow, and
+            // before values that do not fit a compact column.
+            if slot.gather.rows() + (end - start) > BATCH_ROWS || !slot.gather.accepts(&source) {
                 slot.seal(&schema)?;
             }
             slot.gather.append(&source, start, end, BATCH_ROWS);
@@ -227,7 +230,10 @@ fn spill_largest(
         if slot.batches.is_empty() {
             continue;
         }
-        let batches = std::mem::take(&mut slot.batches);
+        let batches = std::mem::take(&mut slot.batches)
+            .iter()
+            .map(|b| compact::widen(b, schema))
+            .collect::<Result<Vec<_>>>()?;
         if let Some(file) = spill.spill_record_batch_and_finish(&batches, "radix aggregate")? {
             spills[p].push(file);
         }
