@@ -182,9 +182,10 @@ fn score_column(column: &Float64Array, bins: u32, lower_is_better: bool) -> Vec<
     }
 }
 
-/// An Int32 column of `values` with the given nulls.
-fn int32_array(values: impl Iterator<Item = u32>, nulls: Option<NullBuffer>) -> ArrayRef {
-    let values: Vec<i32> = values.map(|v| v as i32).collect();
+/// An Int32 column of `values` with the given nulls (scores and codes are far below
+/// `i32::MAX`; collected from a `Vec<u32>` in place, without a copy).
+fn int32_array(values: Vec<u32>, nulls: Option<NullBuffer>) -> ArrayRef {
+    let values: Vec<i32> = values.into_iter().map(|v| v as i32).collect();
     Arc::new(Int32Array::new(values.into(), nulls))
 }
 
@@ -230,13 +231,14 @@ impl PartitionEvaluator for RfmScoreEvaluator {
             .iter()
             .zip(&f)
             .zip(&m)
-            .map(|((&r, &f), &m)| r.wrapping_mul(100).wrapping_add(f * 10).wrapping_add(m));
+            .map(|((&r, &f), &m)| r.wrapping_mul(100).wrapping_add(f * 10).wrapping_add(m))
+            .collect();
         Ok(Arc::new(StructArray::try_new(
             score_fields(),
             vec![
-                int32_array(r.iter().copied(), recency.nulls().cloned()),
-                int32_array(f.iter().copied(), frequency.nulls().cloned()),
-                int32_array(m.iter().copied(), monetary.nulls().cloned()),
+                int32_array(r, recency.nulls().cloned()),
+                int32_array(f, frequency.nulls().cloned()),
+                int32_array(m, monetary.nulls().cloned()),
                 int32_array(code, code_nulls),
             ],
             None,

@@ -73,7 +73,10 @@ fn selected_scores(
 ) -> Vec<u32> {
     // Adding 0.0 turns -0.0 into 0.0, so that the order below ties them as `==` does.
     let orient = |v: f64| oriented(v, lower_is_better) + 0.0;
-    let mut population: Vec<f64> = population(values, valid).map(orient).collect();
+    // Sized for every value at once: a filtered iterator would grow it by doubling.
+    let mut population_values = Vec::with_capacity(values.len());
+    population_values.extend(population(values, valid).map(orient));
+    let mut population = population_values;
     let n = population.len();
     if n == 0 {
         return vec![0; values.len()];
