@@ -285,3 +285,58 @@ async fn rows_held_compact_and_wide_aggregate_as_datafusion_does() {
     assert!(answer.contains("| 5000000000 "), "{answer}");
     assert_eq!(answer.lines().count(), 4 + 101 + 101, "{answer}");
 }
+
+/// The same answers as DataFusion's plan over Parquet files, whose statistics give the key's
+/// range, so the radix node splits output partitions by ranges of key values and numbers each
+/// one's groups by key (dense keys); with NULL keys, negative keys and keys too far apart for
+/// dense numbering too.
+#[tokio::test]
+async fn parquet_keys_split_by_value_ranges_aggregate_as_datafusion_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = [
+        ("dense", "value % 1009 + 1"),
+        ("negative", "value % 613 - 300"),
+        (
+            "nulls",
+            "CASE WHEN value % 17 = 0 THEN NULL ELSE value % 401 END",
+        ),
+        ("sparse", "(value % 211) * 1000000007"),
+    ];
+    for (name, key) in keys {
+        let folder = format!("{}/{name}", dir.path().display());
+        let write = SessionContext::new();
+        write
+            .sql(&format!(
+                "COPY (SELECT {key} AS customer_id,
+                        CAST(to_timestamp_seconds(1704067200 + value * 5101) AS TIMESTAMP) AS order_ts,
+                        CASE WHEN value % 11 = 0 THEN -5.0 ELSE (value % 13) * 3.5 - 0.01 END AS amount
+                      FROM range(6000))
+                 TO '{folder}/' STORED AS PARQUET"
+            ))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let table = format!("CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '{folder}/'");
+        let ours = two_partition_session_with(&table).await;
+        assert_eq!(aggregations(&ours, MIXED_FIELDS).await, ["Radix"], "{name}");
+        let config = SessionConfig::new().with_target_partitions(2);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .build();
+        let reference = SessionContext::new_with_state(state);
+        seglake_udfs::register_all(&reference).unwrap();
+        reference
+            .sql(&table)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let answer = query_text(&ours, MIXED_FIELDS).await;
+        assert_eq!(answer, query_text(&reference, MIXED_FIELDS).await, "{name}");
+        assert!(answer.lines().count() > 200, "{name}: {answer}");
+    }
+}

@@ -17,6 +17,7 @@ use datafusion::physical_plan::spill::SpillManager;
 use futures::StreamExt;
 
 use super::compact;
+use super::dense::{self, DenseKeys};
 use super::partition::RadixPart;
 
 /// What is aggregated: DataFusion's group keys, aggregates, their arguments and filters, and
@@ -31,13 +32,40 @@ pub(super) struct Aggregation {
     pub(super) schema: SchemaRef,
     /// The input's schema, which rows held compact are widened to.
     pub(super) input_schema: SchemaRef,
+    /// The input column of the group key, when there is one `Int64` column key (which may be
+    /// numbered by [`DenseKeys`]).
+    pub(super) dense_key: Option<usize>,
     /// The group keys' names, for `EXPLAIN`.
     pub(super) keys_display: Vec<String>,
 }
 
-/// One radix partition's hash table and accumulators.
+/// How a radix partition numbers its groups.
+enum Groups {
+    /// DataFusion's hash table of group values.
+    Hashed(Box<dyn GroupValues>),
+    /// A slot per key value (one `Int64` key in a small span).
+    Dense(DenseKeys),
+}
+
+impl Groups {
+    fn len(&self) -> usize {
+        match self {
+            Self::Hashed(groups) => groups.len(),
+            Self::Dense(groups) => groups.len(),
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Self::Hashed(groups) => groups.size(),
+            Self::Dense(groups) => groups.size(),
+        }
+    }
+}
+
+/// One radix partition's group numbering and accumulators.
 struct Table {
-    groups: Box<dyn GroupValues>,
+    groups: Groups,
     accumulators: Vec<Box<dyn GroupsAccumulator>>,
     indices: Vec<usize>,
 }
@@ -45,14 +73,34 @@ struct Table {
 impl Aggregation {
     /// Aggregates one radix partition's rows from every input (in memory and spilled), in the
     /// order the inputs are given. `None` when the partition got no rows.
+    /// `slots` are the stream's slots for [`DenseKeys`], all 0, kept from one radix partition
+    /// to the next.
     pub(super) async fn aggregate(
         &self,
         parts: Vec<RadixPart>,
         spill: &SpillManager,
         reservation: &MemoryReservation,
+        slots: &mut Vec<u32>,
     ) -> Result<Option<RecordBatch>> {
+        let span = match self.dense_key {
+            Some(column) if parts.iter().all(|p| p.spills.is_empty()) => {
+                let batches: Vec<RecordBatch> = parts
+                    .iter()
+                    .flat_map(|p| p.batches.iter().cloned())
+                    .collect();
+                dense::key_span(&batches, column)
+            }
+            _ => None,
+        };
+        let groups = match span {
+            Some((base, span)) => Groups::Dense(DenseKeys::new(std::mem::take(slots), base, span)),
+            None => Groups::Hashed(new_group_values(
+                Arc::clone(&self.group_schema),
+                &GroupOrdering::None,
+            )?),
+        };
         let mut table = Table {
-            groups: new_group_values(Arc::clone(&self.group_schema), &GroupOrdering::None)?,
+            groups,
             accumulators: self
                 .aggr_expr
                 .iter()
@@ -77,10 +125,23 @@ impl Aggregation {
                 }
             }
         }
-        if rows == 0 || table.groups.is_empty() {
-            return Ok(None);
-        }
-        let mut columns: Vec<ArrayRef> = table.groups.emit(EmitTo::All)?;
+        let mut columns: Vec<ArrayRef> = match table.groups {
+            Groups::Hashed(mut groups) => {
+                if rows == 0 || groups.is_empty() {
+                    return Ok(None);
+                }
+                groups.emit(EmitTo::All)?
+            }
+            Groups::Dense(groups) => {
+                let empty = groups.len() == 0;
+                let (keys, cleared) = groups.finish();
+                *slots = cleared;
+                if rows == 0 || empty {
+                    return Ok(None);
+                }
+                vec![keys]
+            }
+        };
         for accumulator in &mut table.accumulators {
             columns.push(accumulator.evaluate(EmitTo::All)?);
         }
@@ -98,12 +159,23 @@ impl Aggregation {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        match (&mut table.groups, self.dense_key) {
+            (Groups::Dense(groups), Some(column)) => {
+                groups.intern(batch.column(column), &mut table.indices)?
+            }
+            (Groups::Hashed(groups), _) => {
+                let wide = compact::widen(batch, &self.input_schema)?;
+                let keys = evaluate_group_by(&self.group_by, &wide)?;
+                let [keys] = keys.as_slice() else {
+                    return internal_err!("radix aggregate: grouping sets are not supported");
+                };
+                groups.intern(keys, &mut table.indices)?;
+            }
+            (Groups::Dense(_), None) => {
+                return internal_err!("radix aggregate: dense groups without a key column");
+            }
+        }
         let batch = &compact::widen(batch, &self.input_schema)?;
-        let keys = evaluate_group_by(&self.group_by, batch)?;
-        let [keys] = keys.as_slice() else {
-            return internal_err!("radix aggregate: grouping sets are not supported");
-        };
-        table.groups.intern(keys, &mut table.indices)?;
         let groups = table.groups.len();
         let args = evaluate_many(&self.aggr_args, batch)?;
         for ((accumulator, values), filter) in table

@@ -5,14 +5,15 @@ use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::BatchCoalescer;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, Result, internal_err};
+use datafusion::common::{DataFusionError, Result, ScalarValue, internal_err};
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::aggregates::{
     AggregateExec, AggregateMode, PhysicalGroupBy, aggregate_expressions,
 };
@@ -26,6 +27,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     PlanProperties, SendableRecordBatchStream,
 };
+use datafusion::physical_plan::{StatisticsArgs, StatisticsContext};
 use futures::StreamExt;
 use futures::channel::oneshot;
 
@@ -77,7 +79,9 @@ impl RadixAggregateExec {
         let partitioning = Partitioning::Hash(single.output_group_expr(), outputs.max(1));
         let properties =
             Arc::new(PlanProperties::clone(single.properties()).with_partitioning(partitioning));
+        let dense_key = dense_key(&group_by, &input_schema);
         let aggregation = Aggregation {
+            dense_key,
             group_schema: group_by.group_schema(&input_schema)?,
             aggr_args: aggregate_expressions(&aggr_expr, &AggregateMode::Partial, 0)?,
             keys_display: group_by
@@ -205,6 +209,7 @@ impl ExecutionPlan for RadixAggregateExec {
         let claim = Claim {
             slot: Arc::clone(&self.run),
             input: Arc::clone(&self.input),
+            dense_key: self.aggregation.dense_key,
             keys: self.keys.clone(),
             layout: self.layout,
             metrics: self.metrics.clone(),
@@ -229,6 +234,7 @@ impl ExecutionPlan for RadixAggregateExec {
                 spill,
                 reservation,
                 baseline,
+                slots: Vec::new(),
                 _run: run,
             })
         })
@@ -242,6 +248,34 @@ impl ExecutionPlan for RadixAggregateExec {
 
     fn metrics(&self) -> Option<MetricsSet> {
         Some(self.metrics.clone_inner())
+    }
+}
+
+/// The input column of a `GROUP BY` of one `Int64` column, whose groups [`DenseKeys`] may
+/// number.
+///
+/// [`DenseKeys`]: super::dense::DenseKeys
+fn dense_key(group_by: &PhysicalGroupBy, input: &SchemaRef) -> Option<usize> {
+    let [(expr, _)] = group_by.expr() else {
+        return None;
+    };
+    let column = expr.downcast_ref::<Column>()?;
+    let field = input.fields().get(column.index())?;
+    (field.data_type() == &DataType::Int64).then_some(column.index())
+}
+
+/// The smallest and largest value of `input`'s column `column` (an `Int64`), when its
+/// statistics (a Parquet file's, say) give both.
+fn key_range(input: &Arc<dyn ExecutionPlan>, column: usize) -> Option<(i64, i64)> {
+    let statistics = StatisticsContext::new()
+        .compute(input.as_ref(), &StatisticsArgs::new())
+        .ok()?;
+    let column = statistics.column_statistics.get(column)?;
+    match (column.min_value.get_value()?, column.max_value.get_value()?) {
+        (ScalarValue::Int64(Some(min)), ScalarValue::Int64(Some(max))) if min <= max => {
+            Some((*min, *max))
+        }
+        _ => None,
     }
 }
 
@@ -262,6 +296,7 @@ fn spill_manager(
 struct Claim {
     slot: Arc<Mutex<Option<Arc<Run>>>>,
     input: Arc<dyn ExecutionPlan>,
+    dense_key: Option<usize>,
     keys: Vec<Arc<dyn PhysicalExpr>>,
     layout: RadixLayout,
     metrics: ExecutionPlanMetricsSet,
@@ -289,7 +324,13 @@ impl Claim {
                         Ok((stream, reservation, spill))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let run = Arc::new(Run::start(inputs, self.keys.clone(), self.layout));
+                // One integer key whose range the statistics know: radix partitions by ranges
+                // of key values, so each holds keys close together.
+                let layout = match self.dense_key.and_then(|c| key_range(&self.input, c)) {
+                    Some((min, max)) => self.layout.with_key_range(min, max),
+                    None => self.layout,
+                };
+                let run = Arc::new(Run::start(inputs, self.keys.clone(), layout));
                 *slot = Some(Arc::clone(&run));
                 run
             }
@@ -417,6 +458,8 @@ struct Output {
     spill: SpillManager,
     reservation: MemoryReservation,
     baseline: BaselineMetrics,
+    /// Slots for group numbers by key value, kept from one radix partition to the next.
+    slots: Vec<u32>,
     _run: Arc<Run>,
 }
 
@@ -436,7 +479,7 @@ impl Output {
                     let timer = self.baseline.elapsed_compute().timer();
                     let batch = self
                         .aggregation
-                        .aggregate(radix, &self.spill, &self.reservation)
+                        .aggregate(radix, &self.spill, &self.reservation, &mut self.slots)
                         .await?;
                     if let Some(batch) = batch {
                         self.coalescer.push_batch(batch)?;

@@ -10,11 +10,15 @@
 //!
 //! 1. each input partition's rows are split by the hash of their group keys into 256 radix
 //!    partitions (a counting sort per batch, then one `take`), kept in memory (in 4 bytes a
-//!    value where [`compact`] allows) or, when the memory pool says no, spilled to one file per
+//!    value where module `compact` allows) or, when the memory pool says no, spilled to one file per
 //!    radix partition;
 //! 2. once every input has been read, each radix partition is aggregated in one phase
 //!    (`update_batch` on the raw rows, as `AggregateMode::Single` does) with DataFusion's own
-//!    group values and groups accumulators, into a table small enough to stay in cache.
+//!    groups accumulators, into a table small enough to stay in cache. Groups are numbered by
+//!    DataFusion's group values, or, for one `Int64` key whose values in the radix partition
+//!    lie in a small span, by a slot per value (module `dense`): with a Parquet input whose
+//!    statistics give the key's range, each output partition is split by ranges of key values
+//!    rather than by hash bits, so every radix partition's keys lie close together.
 //!
 //! Radix partitions are assigned to output partitions by the hash and seed DataFusion's
 //! `RepartitionExec` uses, so the node's output is hash-partitioned on the group keys exactly
@@ -38,6 +42,7 @@
 
 mod aggregate;
 mod compact;
+mod dense;
 mod exec;
 mod gather;
 mod partition;

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
+use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::Result;
 use datafusion::common::hash_utils::create_hashes;
@@ -23,11 +24,23 @@ use super::gather::{Gather, Scratch, Source};
 /// How rows are assigned to radix partitions: the output partition is the one DataFusion's
 /// `RepartitionExec` would send the row to (the hash of the group keys with its seed, modulo
 /// the number of output partitions), so the operator's output is hash-partitioned exactly as
-/// the plan it replaces; the top bits of the same hash split each output partition further.
+/// the plan it replaces. Each output partition is split further by the top bits of the same
+/// hash or, for one integer key whose range the input's statistics give, by ranges of key
+/// values, so that each radix partition's keys lie close together (see
+/// [`DenseKeys`](super::dense::DenseKeys)).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RadixLayout {
     outputs: usize,
     sub_bits: u32,
+    ranges: Option<KeyRanges>,
+}
+
+/// Radix partition `s` of an output partition takes the keys `base + s * 2^shift ..` (the
+/// first and last also take any below or above).
+#[derive(Debug, Clone, Copy)]
+struct KeyRanges {
+    base: i64,
+    shift: u32,
 }
 
 impl RadixLayout {
@@ -38,7 +51,26 @@ impl RadixLayout {
         Self {
             outputs: outputs.max(1),
             sub_bits,
+            ranges: None,
         }
+    }
+
+    /// The layout splitting each output partition by ranges of the key values `min..=max`.
+    pub(super) fn with_key_range(self, min: i64, max: i64) -> Self {
+        let span = max.abs_diff(min);
+        // The smallest ranges of a power-of-two width that cover the span in `per_output`.
+        let shift = (0..64)
+            .find(|shift| (span >> shift) < self.per_output() as u64)
+            .unwrap_or(63);
+        Self {
+            ranges: Some(KeyRanges { base: min, shift }),
+            ..self
+        }
+    }
+
+    /// Whether rows are split by key values, and so need [`partition_of_key`](Self::partition_of_key).
+    pub(super) fn by_key(&self) -> bool {
+        self.ranges.is_some()
     }
 
     pub(super) fn outputs(&self) -> usize {
@@ -53,20 +85,43 @@ impl RadixLayout {
         self.outputs * self.per_output()
     }
 
+    /// The output partition `RepartitionExec` picks: the remainder of the hash, a mask for
+    /// the usual power-of-two counts.
     #[inline]
-    fn partition_of(&self, hash: u64) -> usize {
-        // The remainder `RepartitionExec` takes; a mask for the usual power-of-two counts.
-        let output = if self.outputs.is_power_of_two() {
+    fn output_of(&self, hash: u64) -> usize {
+        if self.outputs.is_power_of_two() {
             (hash & (self.outputs as u64 - 1)) as usize
         } else {
             (hash % self.outputs as u64) as usize
-        };
+        }
+    }
+
+    #[inline]
+    pub(super) fn partition_of(&self, hash: u64) -> usize {
         let sub = if self.sub_bits == 0 {
             0
         } else {
             (hash >> (u64::BITS - self.sub_bits)) as usize
         };
-        output * self.per_output() + sub
+        self.output_of(hash) * self.per_output() + sub
+    }
+
+    /// The radix partition of a row with `hash` and key `key` (`None` for a NULL key) when
+    /// rows are split by key values.
+    #[inline]
+    pub(super) fn partition_of_key(&self, hash: u64, key: Option<i64>) -> usize {
+        let sub = match (self.ranges, key) {
+            (Some(ranges), Some(key)) => {
+                let offset = if key <= ranges.base {
+                    0
+                } else {
+                    key.abs_diff(ranges.base)
+                };
+                ((offset >> ranges.shift) as usize).min(self.per_output() - 1)
+            }
+            _ => 0,
+        };
+        self.output_of(hash) * self.per_output() + sub
     }
 }
 
@@ -141,7 +196,18 @@ pub(super) async fn partition_input(
         // A counting sort of the row numbers by radix partition, then one `take`: each radix
         // partition's rows of the batch are then one run.
         parts.clear();
-        parts.extend(hashes.iter().map(|&h| layout.partition_of(h) as u32));
+        match key_arrays
+            .first()
+            .and_then(|k| k.as_primitive_opt::<Int64Type>())
+        {
+            Some(keys) if layout.by_key() => parts.extend(
+                hashes
+                    .iter()
+                    .zip(keys)
+                    .map(|(&h, key)| layout.partition_of_key(h, key) as u32),
+            ),
+            _ => parts.extend(hashes.iter().map(|&h| layout.partition_of(h) as u32)),
+        }
         counts.iter_mut().for_each(|c| *c = 0);
         for &p in &parts {
             counts[p as usize + 1] += 1;
@@ -265,5 +331,40 @@ mod tests {
             }
             assert!(seen.iter().all(|s| *s), "every radix partition gets rows");
         }
+    }
+
+    #[test]
+    fn key_ranges_keep_the_repartition_remainder_and_split_by_value() {
+        let layout = RadixLayout::new(2, 256).with_key_range(1, 1_000_000);
+        assert!(layout.by_key());
+        let mut last_sub = 0;
+        for key in (1..=1_000_000i64).step_by(997) {
+            let hash = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let radix = layout.partition_of_key(hash, Some(key));
+            assert_eq!(radix / 128, (hash % 2) as usize, "the output is the hash's");
+            let sub = radix % 128;
+            assert!(sub >= last_sub, "ranges follow the key order");
+            last_sub = sub;
+        }
+        assert!(
+            last_sub >= 64,
+            "the span is spread over the ranges: {last_sub}"
+        );
+        // Keys outside the statistics' range and NULL keys still get a partition.
+        for key in [i64::MIN, 0, 2_000_000, i64::MAX] {
+            assert!(layout.partition_of_key(7, Some(key)) < layout.total());
+        }
+        assert_eq!(layout.partition_of_key(6, None), 0);
+        assert_eq!(layout.partition_of_key(7, None), 128);
+        // A span of one value, and the widest span.
+        assert_eq!(
+            RadixLayout::new(2, 256)
+                .with_key_range(5, 5)
+                .partition_of_key(1, Some(5)),
+            128
+        );
+        let widest = RadixLayout::new(2, 256).with_key_range(i64::MIN, i64::MAX);
+        assert_eq!(widest.partition_of_key(0, Some(i64::MAX)), 127);
+        assert_eq!(widest.partition_of_key(0, Some(i64::MIN)), 0);
     }
 }
