@@ -289,20 +289,24 @@ async fn rows_held_compact_and_wide_aggregate_as_datafusion_does() {
 /// The same answers as DataFusion's plan over Parquet files, whose statistics give the key's
 /// range, so the radix node splits output partitions by ranges of key values and numbers each
 /// one's groups by key (dense keys); with NULL keys, negative keys and keys too far apart for
-/// dense numbering too.
+/// dense numbering too, and a log in customer order, whose batches put all their rows in one
+/// key range.
 #[tokio::test]
 async fn parquet_keys_split_by_value_ranges_aggregate_as_datafusion_does() {
     let dir = tempfile::tempdir().unwrap();
     let keys = [
-        ("dense", "value % 1009 + 1"),
-        ("negative", "value % 613 - 300"),
+        ("dense", "value % 1009 + 1", 6000, 1009),
+        ("negative", "value % 613 - 300", 6000, 613),
         (
             "nulls",
             "CASE WHEN value % 17 = 0 THEN NULL ELSE value % 401 END",
+            6000,
+            402,
         ),
-        ("sparse", "(value % 211) * 1000000007"),
+        ("sparse", "(value % 211) * 1000000007", 6000, 211),
+        ("customer_order", "value / 9000", 20000, 3),
     ];
-    for (name, key) in keys {
+    for (name, key, rows, groups) in keys {
         let folder = format!("{}/{name}", dir.path().display());
         let write = SessionContext::new();
         write
@@ -310,7 +314,7 @@ async fn parquet_keys_split_by_value_ranges_aggregate_as_datafusion_does() {
                 "COPY (SELECT {key} AS customer_id,
                         CAST(to_timestamp_seconds(1704067200 + value * 5101) AS TIMESTAMP) AS order_ts,
                         CASE WHEN value % 11 = 0 THEN -5.0 ELSE (value % 13) * 3.5 - 0.01 END AS amount
-                      FROM range(6000))
+                      FROM range({rows}))
                  TO '{folder}/' STORED AS PARQUET"
             ))
             .await
@@ -337,6 +341,6 @@ async fn parquet_keys_split_by_value_ranges_aggregate_as_datafusion_does() {
             .unwrap();
         let answer = query_text(&ours, MIXED_FIELDS).await;
         assert_eq!(answer, query_text(&reference, MIXED_FIELDS).await, "{name}");
-        assert!(answer.lines().count() > 200, "{name}: {answer}");
+        assert_eq!(answer.lines().count(), 4 + groups, "{name}: {answer}");
     }
 }

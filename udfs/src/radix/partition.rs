@@ -235,16 +235,21 @@ pub(super) async fn partition_input(
         let source = Source::new(&sorted, &data, scratch.encode(&sorted));
 
         for (p, slot) in pending.iter_mut().enumerate() {
-            let (start, end) = (counts[p], counts[p + 1]);
-            if start == end {
-                continue;
-            }
-            // Sealed before a run would overflow the gather's buffers, so they never grow, and
-            // before values that do not fit a compact column.
-            if slot.gather.rows() + (end - start) > BATCH_ROWS || !slot.gather.accepts(&source) {
+            let (mut start, end) = (counts[p], counts[p + 1]);
+            if start < end && !slot.gather.accepts(&source) {
+                // Values that do not fit a compact column start a batch of their own.
                 slot.seal(&schema)?;
             }
-            slot.gather.append(&source, start, end, BATCH_ROWS);
+            while start < end {
+                // Sealed before a run would overflow the gather's buffers, so they never grow;
+                // a run longer than a batch (a key range on a log in customer order) is split.
+                if slot.gather.rows() + (end - start) > BATCH_ROWS {
+                    slot.seal(&schema)?;
+                }
+                let stop = end.min(start + BATCH_ROWS);
+                slot.gather.append(&source, start, stop, BATCH_ROWS);
+                start = stop;
+            }
         }
         let held: usize = pending.iter().map(Pending::bytes).sum();
         if reservation.try_resize(held).is_err() {
