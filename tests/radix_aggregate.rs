@@ -39,6 +39,18 @@ async fn session() -> SessionContext {
     two_partition_session_with(TRANSACTIONS).await
 }
 
+/// A two-partition session with seglake's functions and DataFusion's own physical plans (no
+/// radix node), the reference the radix node's answers are held to.
+fn datafusion_session(config: SessionConfig) -> SessionContext {
+    let state = SessionStateBuilder::new()
+        .with_config(config.with_target_partitions(2))
+        .with_default_features()
+        .build();
+    let reference = SessionContext::new_with_state(state);
+    seglake_udfs::register_all(&reference).unwrap();
+    reference
+}
+
 /// The aggregation nodes of the physical plan of `sql`, in plan order: `Radix` or the mode of
 /// an `AggregateExec`.
 async fn aggregations(ctx: &SessionContext, sql: &str) -> Vec<String> {
@@ -264,15 +276,7 @@ async fn rows_held_compact_and_wide_aggregate_as_datafusion_does() {
 
     // DataFusion's own two-phase plan of the same function: rfm's sum is exact, so the order
     // rows arrive in cannot change a digit.
-    let config = SessionConfig::new()
-        .with_target_partitions(2)
-        .with_batch_size(256);
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features()
-        .build();
-    let reference = SessionContext::new_with_state(state);
-    seglake_udfs::register_all(&reference).unwrap();
+    let reference = datafusion_session(SessionConfig::new().with_batch_size(256));
     reference.sql(MIXED).await.unwrap().collect().await.unwrap();
     assert_eq!(
         aggregations(&reference, MIXED_FIELDS).await,
@@ -325,13 +329,7 @@ async fn parquet_keys_split_by_value_ranges_aggregate_as_datafusion_does() {
         let table = format!("CREATE EXTERNAL TABLE t STORED AS PARQUET LOCATION '{folder}/'");
         let ours = two_partition_session_with(&table).await;
         assert_eq!(aggregations(&ours, MIXED_FIELDS).await, ["Radix"], "{name}");
-        let config = SessionConfig::new().with_target_partitions(2);
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_default_features()
-            .build();
-        let reference = SessionContext::new_with_state(state);
-        seglake_udfs::register_all(&reference).unwrap();
+        let reference = datafusion_session(SessionConfig::new());
         reference
             .sql(&table)
             .await

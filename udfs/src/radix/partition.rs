@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -200,6 +200,12 @@ pub(super) async fn partition_input(
             .first()
             .and_then(|k| k.as_primitive_opt::<Int64Type>())
         {
+            Some(keys) if layout.by_key() && keys.null_count() == 0 => parts.extend(
+                hashes
+                    .iter()
+                    .zip(keys.values())
+                    .map(|(&h, &key)| layout.partition_of_key(h, Some(key)) as u32),
+            ),
             Some(keys) if layout.by_key() => parts.extend(
                 hashes
                     .iter()
