@@ -84,11 +84,7 @@ impl Aggregation {
     ) -> Result<Option<RecordBatch>> {
         let span = match self.dense_key {
             Some(column) if parts.iter().all(|p| p.spills.is_empty()) => {
-                let batches: Vec<RecordBatch> = parts
-                    .iter()
-                    .flat_map(|p| p.batches.iter().cloned())
-                    .collect();
-                dense::key_span(&batches, column)
+                dense::key_span(parts.iter().flat_map(|p| &p.batches), column)
             }
             _ => None,
         };

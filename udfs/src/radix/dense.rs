@@ -19,7 +19,10 @@ const SPAN_PER_ROW: u64 = 64;
 
 /// The smallest key and the span of the key column `column` over `batches`, when every key is
 /// valid and the span is small enough for slots; `None` otherwise.
-pub(super) fn key_span(batches: &[RecordBatch], column: usize) -> Option<(i64, usize)> {
+pub(super) fn key_span<'a>(
+    batches: impl IntoIterator<Item = &'a RecordBatch>,
+    column: usize,
+) -> Option<(i64, usize)> {
     let (mut min, mut max, mut rows) = (i64::MAX, i64::MIN, 0u64);
     for batch in batches {
         let keys = batch.column(column);
